@@ -1,0 +1,222 @@
+//! The blocking pool: threads for code that blocks.
+//!
+//! `spawn_blocking(f)` wraps `f` in a task (the same harness as any task, so
+//! panics, abort-before-start and `JoinHandle` behave identically) and puts
+//! its `Runnable` in this pool's queue. Threads are created on demand up to
+//! `max_threads`; one that stays idle for `keep_alive` exits, so a burst of
+//! blocking calls does not leave hundreds of threads behind.
+//!
+//! Invariants, all under `state`'s lock:
+//! * `idle <= threads <= max_threads`;
+//! * `notified <= idle`: a notification is counted so that two pushes never
+//!   wake the same idle thread and leave the second task unserved;
+//! * after `shutdown`, the queue is empty and stays empty (queued tasks were
+//!   cancelled; later pushes are dropped, which cancels them too).
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use crate::loom::lock;
+use crate::runtime::{context, Handle, HandleInner};
+use crate::task::harness::{self, Locality, Runnable};
+use crate::task::JoinHandle;
+
+pub(crate) struct BlockingPool {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    work_ready: Condvar,
+    all_exited: Condvar,
+    max_threads: usize,
+    keep_alive: Duration,
+    thread_name: String,
+    /// The runtime the pool's threads enter (so `spawn` works in them).
+    handle: Weak<HandleInner>,
+}
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<Runnable>,
+    threads: usize,
+    idle: usize,
+    notified: usize,
+    shutdown: bool,
+    next_id: usize,
+    workers: HashMap<usize, std::thread::JoinHandle<()>>,
+}
+
+impl BlockingPool {
+    pub(crate) fn new(
+        handle: Weak<HandleInner>,
+        max_threads: usize,
+        thread_name: String,
+        keep_alive: Duration,
+    ) -> BlockingPool {
+        BlockingPool {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                work_ready: Condvar::new(),
+                all_exited: Condvar::new(),
+                max_threads,
+                keep_alive,
+                thread_name,
+                handle,
+            }),
+        }
+    }
+
+    pub(crate) fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let shared = self.shared.clone();
+        // The closure runs on the first (and only) poll: a blocking task
+        // never returns `Pending`, so it needs no registry entry.
+        let schedule = move |task, _| Shared::push(&shared, task);
+        // SAFETY: `F` and `R` are `Send`, so the future and output are.
+        let (runnable, handle) =
+            unsafe { harness::spawn(async move { f() }, Locality::Sendable, None, schedule) };
+        runnable.schedule();
+        handle
+    }
+
+    /// Cancels queued tasks and waits for running ones (up to `timeout`).
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+        let shared = &self.shared;
+        let queued = {
+            let mut state = lock(&shared.state);
+            if state.shutdown {
+                return;
+            }
+            state.shutdown = true;
+            std::mem::take(&mut state.queue)
+        };
+        shared.work_ready.notify_all();
+        // Cancels them: their `JoinHandle`s report `is_cancelled()`.
+        drop(queued);
+
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut state = lock(&shared.state);
+        while state.threads > 0 {
+            state = match deadline {
+                None => shared.all_exited.wait(state).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        // Leave the stragglers running detached.
+                        return;
+                    }
+                    shared
+                        .all_exited
+                        .wait_timeout(state, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+        let workers: Vec<_> = state.workers.drain().map(|(_, w)| w).collect();
+        drop(state);
+        let current = std::thread::current().id();
+        for worker in workers {
+            if worker.thread().id() != current {
+                let _ = worker.join();
+            }
+        }
+    }
+}
+
+impl Shared {
+    fn push(self: &Arc<Self>, task: Runnable) {
+        let mut state = lock(&self.state);
+        if state.shutdown {
+            drop(state);
+            drop(task);
+            return;
+        }
+        state.queue.push_back(task);
+        if state.idle > state.notified {
+            state.notified += 1;
+            drop(state);
+            self.work_ready.notify_one();
+        } else if state.threads < self.max_threads {
+            let id = state.next_id;
+            state.next_id += 1;
+            state.threads += 1;
+            match self.spawn_thread(id) {
+                Ok(thread) => {
+                    state.workers.insert(id, thread);
+                }
+                Err(err) => {
+                    // The task stays queued; a running thread will take it.
+                    // With none running it would wait forever, so fail it
+                    // loudly instead.
+                    state.threads -= 1;
+                    if state.threads == 0 {
+                        let task = state.queue.pop_back();
+                        drop(state);
+                        drop(task);
+                        eprintln!("coro: failed to spawn a blocking thread: {err}");
+                    }
+                }
+            }
+        }
+        // Otherwise the pool is at its cap: a thread will pick the task up
+        // when it finishes its current one.
+    }
+
+    fn spawn_thread(self: &Arc<Self>, id: usize) -> io::Result<std::thread::JoinHandle<()>> {
+        let shared = self.clone();
+        std::thread::Builder::new()
+            .name(format!("{}-blocking", self.thread_name))
+            .spawn(move || shared.run(id))
+    }
+
+    fn run(&self, id: usize) {
+        // Enter the runtime (not as a driver: `block_on` is allowed here).
+        let _context = self
+            .handle
+            .upgrade()
+            .map(|inner| context::set_current(&Handle { inner }));
+        let mut state = lock(&self.state);
+        loop {
+            if let Some(task) = state.queue.pop_front() {
+                drop(state);
+                task.run();
+                state = lock(&self.state);
+                continue;
+            }
+            if state.shutdown {
+                break;
+            }
+            state.idle += 1;
+            let (guard, timeout) = self
+                .work_ready
+                .wait_timeout(state, self.keep_alive)
+                .unwrap_or_else(|e| e.into_inner());
+            state = guard;
+            if state.notified > 0 {
+                state.notified -= 1;
+                state.idle -= 1;
+                continue;
+            }
+            state.idle -= 1;
+            if state.shutdown {
+                break;
+            }
+            if timeout.timed_out() && state.queue.is_empty() {
+                // Idle too long: exit, detaching our own join handle.
+                state.workers.remove(&id);
+                break;
+            }
+        }
+        state.threads -= 1;
+        if state.threads == 0 {
+            self.all_exited.notify_all();
+        }
+    }
+}

@@ -1,0 +1,263 @@
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use crate::loom::Arc;
+use crate::park::{Park, ThreadPark};
+use crate::runtime::blocking::BlockingPool;
+use crate::runtime::{Handle, HandleInner, Runtime, Scheduler};
+use crate::scheduler::parker::Driver;
+use crate::scheduler::{current_thread, multi_thread};
+
+/// Configures and builds a [`Runtime`].
+///
+/// Methods take and return `&mut Builder`, so both a chain and step-by-step
+/// configuration work.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::runtime::Builder;
+///
+/// let rt = Builder::new()
+///     .worker_threads(2)
+///     .thread_name("my-app")
+///     .build()
+///     .unwrap();
+/// let name = rt.block_on(async {
+///     coro_core::spawn(async { std::thread::current().name().unwrap().to_owned() })
+///         .await
+///         .unwrap()
+/// });
+/// assert!(name.starts_with("my-app-"), "{name}");
+/// ```
+pub struct Builder {
+    flavor: Flavor,
+    worker_threads: Option<usize>,
+    thread_name: String,
+    max_blocking_threads: usize,
+    blocking_keep_alive: Duration,
+    event_interval: u32,
+    global_queue_interval: u32,
+    park: Option<Arc<dyn Park>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Flavor {
+    CurrentThread,
+    MultiThread,
+}
+
+impl Builder {
+    /// A builder for a multi-thread runtime with one worker per CPU core.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::runtime::Builder::new().build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// ```
+    pub fn new() -> Builder {
+        Builder {
+            flavor: Flavor::MultiThread,
+            worker_threads: None,
+            thread_name: "coro".to_owned(),
+            max_blocking_threads: 512,
+            blocking_keep_alive: Duration::from_secs(10),
+            event_interval: 61,
+            global_queue_interval: 31,
+            park: None,
+        }
+    }
+
+    /// Selects the multi-thread scheduler (the default): tasks run on a pool
+    /// of worker threads and move between them by work stealing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::runtime::Builder::new().multi_thread().build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn multi_thread(&mut self) -> &mut Self {
+        self.flavor = Flavor::MultiThread;
+        self
+    }
+
+    /// Selects the current-thread scheduler: every task runs on the thread
+    /// that calls [`Runtime::block_on`]. No worker threads are started, and
+    /// [`spawn_local`](crate::spawn_local) is available.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::runtime::Builder::new().current_thread().build().unwrap();
+    /// let main = std::thread::current().id();
+    /// let ran_on = rt.block_on(async {
+    ///     coro_core::spawn(async { std::thread::current().id() }).await.unwrap()
+    /// });
+    /// assert_eq!(ran_on, main);
+    /// ```
+    pub fn current_thread(&mut self) -> &mut Self {
+        self.flavor = Flavor::CurrentThread;
+        self
+    }
+
+    /// Sets the number of worker threads of a multi-thread runtime. Defaults
+    /// to the number of CPU cores.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `n` is 0: a runtime needs at least one worker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::runtime::Builder::new().worker_threads(3).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    #[track_caller]
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        assert!(
+            n > 0,
+            "`worker_threads(0)`: a runtime needs at least one worker thread; \
+             use `current_thread()` to run every task on the calling thread"
+        );
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Names the runtime's threads: worker `N` is called `"{name}-N"`,
+    /// blocking-pool threads `"{name}-blocking"`. Defaults to `"coro"`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::runtime::Builder::new().thread_name("svc").build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Caps the number of threads of the blocking pool, and so the number of
+    /// [`spawn_blocking`](crate::spawn_blocking) closures that run at once;
+    /// more wait in a queue. Defaults to 512.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `n` is 0: blocking tasks would never run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::runtime::Builder::new().max_blocking_threads(4).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        assert!(
+            n > 0,
+            "`max_blocking_threads(0)`: spawn_blocking tasks would never run; use at least 1"
+        );
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// Replaces how idle threads sleep (see [`Park`]). coro-reactor uses it to
+    /// make idle workers wait in the OS poller; the default is a condition
+    /// variable ([`ThreadPark`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use coro_core::park::ThreadPark;
+    ///
+    /// let rt = coro_core::runtime::Builder::new()
+    ///     .park(Arc::new(ThreadPark::new()))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn park(&mut self, park: Arc<dyn Park>) -> &mut Self {
+        self.park = Some(park);
+        self
+    }
+
+    /// Creates the runtime, starting its worker threads.
+    ///
+    /// # Errors
+    ///
+    /// Returns the OS error if a worker thread cannot be spawned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::runtime::Builder::new().current_thread().build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let park = self
+            .park
+            .clone()
+            .unwrap_or_else(|| Arc::new(ThreadPark::new()));
+        let driver = Driver::new(park);
+        let scheduler = match self.flavor {
+            Flavor::CurrentThread => Scheduler::CurrentThread(current_thread::Shared::new(
+                driver,
+                current_thread::Config {
+                    event_interval: self.event_interval,
+                    global_queue_interval: self.global_queue_interval,
+                },
+            )),
+            Flavor::MultiThread => {
+                let workers = self.worker_threads.unwrap_or_else(|| {
+                    std::thread::available_parallelism().map_or(1, usize::from)
+                });
+                Scheduler::MultiThread(multi_thread::Shared::new(
+                    driver,
+                    multi_thread::Config {
+                        worker_threads: workers,
+                        event_interval: self.event_interval,
+                        global_queue_interval: self.global_queue_interval,
+                        thread_name: self.thread_name.clone(),
+                    },
+                ))
+            }
+        };
+        let inner = Arc::new_cyclic(|weak| HandleInner {
+            scheduler,
+            blocking: BlockingPool::new(
+                weak.clone(),
+                self.max_blocking_threads,
+                self.thread_name.clone(),
+                self.blocking_keep_alive,
+            ),
+        });
+        let handle = Handle { inner };
+        if let Scheduler::MultiThread(shared) = &handle.inner.scheduler {
+            shared.launch(&handle)?;
+        }
+        Ok(Runtime { handle })
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("flavor", &self.flavor)
+            .field("worker_threads", &self.worker_threads)
+            .field("thread_name", &self.thread_name)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .finish_non_exhaustive()
+    }
+}

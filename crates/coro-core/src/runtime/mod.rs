@@ -1,0 +1,212 @@
+//! The runtime: schedulers, their threads and the blocking pool, as one
+//! value you can build, use and drop.
+//!
+//! * [`Runtime`]: owns everything; `block_on`, `spawn`, `shutdown_timeout`;
+//! * [`Builder`]: picks the scheduler flavor and sizes;
+//! * [`Handle`]: a clonable reference for spawning from anywhere.
+//!
+//! Internals: `context` (thread-locals: the current runtime, and whether this
+//! thread drives one), `blocking` (the `spawn_blocking` pool),
+//! `park_thread` (`block_on` for a thread that is not a worker).
+
+mod blocking;
+mod builder;
+pub(crate) mod context;
+mod handle;
+mod park_thread;
+
+pub use builder::Builder;
+pub use handle::{EnterGuard, Handle};
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+use crate::loom::Arc;
+use crate::scheduler::{current_thread, multi_thread};
+use crate::task::JoinHandle;
+
+pub(crate) enum Scheduler {
+    CurrentThread(Arc<current_thread::Shared>),
+    MultiThread(Arc<multi_thread::Shared>),
+}
+
+pub(crate) struct HandleInner {
+    pub(crate) scheduler: Scheduler,
+    pub(crate) blocking: blocking::BlockingPool,
+}
+
+/// A coro runtime: a scheduler, its worker threads and a blocking pool.
+///
+/// Most programs never build one by hand: `#[coro::main]` does it. Dropping
+/// a `Runtime` cancels every task still alive (each future's destructor
+/// runs), waits for its threads, and returns. `Runtime` is `Send + Sync`.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::Runtime;
+///
+/// let rt = Runtime::new()?;
+/// let answer = rt.block_on(async {
+///     let a = coro_core::spawn(async { 20 });
+///     let b = coro_core::spawn(async { 22 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Runtime {
+    handle: Handle,
+}
+
+impl Runtime {
+    /// A multi-thread runtime with one worker per CPU core.
+    ///
+    /// # Errors
+    ///
+    /// Returns the OS error if a worker thread cannot be spawned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::Runtime::new().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::Runtime::builder().current_thread().build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Runs a future to completion on the calling thread, and returns its
+    /// output. On a current-thread runtime the calling thread also runs
+    /// every spawned task while it waits; on a multi-thread runtime the
+    /// workers do.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called from a thread that already runs tasks of a runtime
+    /// (inside a task, or inside another `block_on`): blocking there would
+    /// stall those tasks. Use `.await` instead, or `spawn_blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::Runtime::new().unwrap();
+    /// assert_eq!(rt.block_on(async { 7 * 6 }), 42);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match &self.handle.inner.scheduler {
+            Scheduler::CurrentThread(shared) => {
+                current_thread::block_on(shared, &self.handle, future)
+            }
+            Scheduler::MultiThread(_) => {
+                let _driving = context::enter_runtime(&self.handle);
+                park_thread::block_on(future)
+            }
+        }
+    }
+
+    /// Spawns a future onto the runtime; see [`Handle::spawn`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::Runtime::new().unwrap();
+    /// let task = rt.spawn(async { 1 });
+    /// assert_eq!(rt.block_on(task).unwrap(), 1);
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// The runtime's [`Handle`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// # drop(handle);
+    /// ```
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Shuts the runtime down, waiting at most `timeout` for worker and
+    /// blocking threads to finish what they are running. Threads still busy
+    /// after that (a blocking closure that never returns, a task that never
+    /// yields) are left running detached; every idle task is cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = coro_core::Runtime::new().unwrap();
+    /// rt.spawn_blocking(|| std::thread::sleep(Duration::from_secs(60)));
+    /// let start = std::time::Instant::now();
+    /// rt.shutdown_timeout(Duration::from_millis(10));
+    /// assert!(start.elapsed() < Duration::from_secs(30));
+    /// ```
+    pub fn shutdown_timeout(self, timeout: Duration) {
+        self.shutdown(Some(timeout));
+    }
+
+    /// Runs a blocking closure on the blocking pool; see
+    /// [`spawn_blocking`](crate::spawn_blocking).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::Runtime::new().unwrap();
+    /// let task = rt.spawn_blocking(|| 2 + 2);
+    /// assert_eq!(rt.block_on(task).unwrap(), 4);
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
+    fn shutdown(&self, timeout: Option<Duration>) {
+        match &self.handle.inner.scheduler {
+            Scheduler::CurrentThread(shared) => shared.shutdown(),
+            Scheduler::MultiThread(shared) => shared.shutdown(timeout),
+        }
+        self.handle.inner.blocking.shutdown(timeout);
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown(None);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("handle", &self.handle)
+            .finish()
+    }
+}

@@ -1,0 +1,331 @@
+//! The current-thread scheduler: every task runs on the thread that calls
+//! `block_on`.
+//!
+//! # Algorithm
+//!
+//! The runtime's state is split in two:
+//!
+//! * [`Shared`] (behind an `Arc`, reachable from every waker): the injection
+//!   queue for tasks scheduled from *other* threads, the parker, the task
+//!   registry and the shutdown flag.
+//! * [`Core`]: the local run queue, a plain `VecDeque` with no atomics. Only
+//!   the thread inside `block_on` owns it; while it does, a pointer to it
+//!   sits in a thread-local, so a wake-up *on that thread* (the common case:
+//!   a task waking another) is a push onto a `VecDeque`.
+//!
+//! `block_on` alternates between polling its own future (when its waker
+//! fired) and running up to `EVENT_INTERVAL` tasks. Every
+//! `GLOBAL_QUEUE_INTERVAL` ticks it takes from the injection queue first, so
+//! remote wake-ups are not starved by a busy local queue. After a full batch
+//! it polls the [`Park`](crate::park::Park) driver without blocking (I/O
+//! events keep flowing while busy); when there is nothing to run it parks.
+//!
+//! # Invariants
+//!
+//! * The `Core` is owned by at most one thread at a time (taken out of
+//!   `Shared::core` by `block_on`, put back when it returns). A second
+//!   thread calling `block_on` concurrently waits for the core while
+//!   polling its own future.
+//! * After shutdown starts, `schedule` drops every task it is given, which
+//!   cancels it: nothing can be queued on a dead runtime.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::Thread;
+
+use async_task::ScheduleInfo;
+
+use crate::coop;
+use crate::loom::{lock, Arc};
+use crate::runtime::{context, Handle};
+use crate::scheduler::inject::Inject;
+use crate::scheduler::parker::{Driver, Parker};
+use crate::scheduler::{spawn_on, Schedule};
+use crate::task::harness::{Locality, Runnable};
+use crate::task::registry::OwnedTasks;
+use crate::task::JoinHandle;
+
+pub(crate) struct Config {
+    pub(crate) event_interval: u32,
+    pub(crate) global_queue_interval: u32,
+}
+
+pub(crate) struct Shared {
+    inject: Inject<Runnable>,
+    owned: OwnedTasks,
+    parker: Parker,
+    core: Mutex<Option<Box<Core>>>,
+    /// Threads waiting in `block_on` for the core to come back.
+    core_waiters: Mutex<Vec<Thread>>,
+    shutdown: AtomicBool,
+    config: Config,
+}
+
+struct Core {
+    queue: VecDeque<Runnable>,
+    tick: u32,
+}
+
+/// The core of the scheduler this thread is running, if any.
+struct Running {
+    shared: *const Shared,
+    core: RefCell<Box<Core>>,
+}
+
+thread_local! {
+    static RUNNING: Cell<*const Running> = const { Cell::new(std::ptr::null()) };
+}
+
+impl Shared {
+    pub(crate) fn new(driver: Arc<Driver>, config: Config) -> Arc<Shared> {
+        Arc::new(Shared {
+            inject: Inject::new(),
+            owned: OwnedTasks::new(),
+            parker: Parker::new(driver),
+            core: Mutex::new(Some(Box::new(Core {
+                queue: VecDeque::with_capacity(64),
+                tick: 0,
+            }))),
+            core_waiters: Mutex::new(Vec::new()),
+            shutdown: AtomicBool::new(false),
+            config,
+        })
+    }
+
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        // SAFETY: the bounds above make the future and output `Send`.
+        unsafe { spawn_on(self, future, Locality::Sendable) }
+    }
+
+    /// Runs `f` with this thread's running core if it belongs to `self`.
+    fn with_local_core<R>(&self, f: impl FnOnce(&mut Core) -> R) -> Option<R> {
+        RUNNING.with(|running| {
+            let running = running.get();
+            if running.is_null() {
+                return None;
+            }
+            // SAFETY: `RUNNING` is only non-null while `run_with_core` is on
+            // the stack of this thread, which owns the pointee.
+            let running = unsafe { &*running };
+            if !std::ptr::eq(running.shared, self) {
+                return None;
+            }
+            // `try_borrow_mut` fails only when a task is scheduled from
+            // inside code that already holds the core (dropping a task's
+            // future at shutdown); the injection queue takes it then.
+            running.core.try_borrow_mut().ok().map(|mut core| f(&mut core))
+        })
+    }
+
+    /// Stops the scheduler: refuses new work, cancels every task.
+    pub(crate) fn shutdown(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        // Tasks in the local queue (the core is back here since no
+        // `block_on` can run while the runtime is being dropped).
+        let core = lock(&self.core).take();
+        drop(core);
+        drop(self.inject.close());
+        self.owned.close_and_wake_all();
+        // Destructors run above may have queued more work into the core-less
+        // scheduler; `schedule` dropped it already because of the flag.
+    }
+}
+
+impl Schedule for Shared {
+    fn schedule(self: &Arc<Self>, task: Runnable, _info: ScheduleInfo) {
+        if self.shutdown.load(Ordering::Acquire) {
+            drop(task);
+            return;
+        }
+        let mut task = Some(task);
+        if self
+            .with_local_core(|core| core.queue.push_back(task.take().unwrap()))
+            .is_some()
+        {
+            return;
+        }
+        match self.inject.push(task.take().unwrap()) {
+            Ok(()) => self.parker.unpark(),
+            Err(task) => drop(task),
+        }
+    }
+
+    fn owned(&self) -> &OwnedTasks {
+        &self.owned
+    }
+}
+
+/// Wakes `block_on`'s own future: sets a flag and unparks the thread.
+struct MainWaker {
+    woken: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.shared.parker.unpark();
+    }
+}
+
+/// Runs `future` to completion on this thread, running the runtime's tasks
+/// while it waits.
+pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, handle: &Handle, future: F) -> F::Output {
+    let _driving = context::enter_runtime(handle);
+    let mut future = pin!(future);
+    loop {
+        let core = lock(&shared.core).take();
+        if let Some(core) = core {
+            return run_with_core(shared, core, future);
+        }
+        // Another thread is running the scheduler. Poll our future with a
+        // thread waker until it finishes or the core comes back.
+        let thread_waker = Waker::from(std::sync::Arc::new(ThreadWaker(std::thread::current())));
+        let mut cx = Context::from_waker(&thread_waker);
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        lock(&shared.core_waiters).push(std::thread::current());
+        if lock(&shared.core).is_none() {
+            std::thread::park();
+        }
+    }
+}
+
+struct ThreadWaker(Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+fn run_with_core<F: Future>(
+    shared: &Arc<Shared>,
+    core: Box<Core>,
+    mut future: std::pin::Pin<&mut F>,
+) -> F::Output {
+    let running = Running {
+        shared: Arc::as_ptr(shared),
+        core: RefCell::new(core),
+    };
+    // Puts the core back and clears the thread-local, even on panic.
+    struct Release<'a> {
+        shared: &'a Shared,
+        running: &'a Running,
+        previous: *const Running,
+    }
+    impl Drop for Release<'_> {
+        fn drop(&mut self) {
+            RUNNING.with(|r| r.set(self.previous));
+            let core = std::mem::replace(
+                &mut *self.running.core.borrow_mut(),
+                Box::new(Core {
+                    queue: VecDeque::new(),
+                    tick: 0,
+                }),
+            );
+            *lock(&self.shared.core) = Some(core);
+            for thread in lock(&self.shared.core_waiters).drain(..) {
+                thread.unpark();
+            }
+        }
+    }
+    let previous = RUNNING.with(|r| r.replace(&running));
+    let _release = Release {
+        shared,
+        running: &running,
+        previous,
+    };
+
+    let main_waker = std::sync::Arc::new(MainWaker {
+        woken: AtomicBool::new(true),
+        shared: shared.clone(),
+    });
+    let waker = Waker::from(main_waker.clone());
+    let mut cx = Context::from_waker(&waker);
+    let config = &shared.config;
+
+    loop {
+        if main_waker.woken.swap(false, Ordering::AcqRel) {
+            if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+                return output;
+            }
+        }
+        let mut ran = 0;
+        while ran < config.event_interval {
+            let task = {
+                let mut core = running.core.borrow_mut();
+                core.tick = core.tick.wrapping_add(1);
+                if core.tick % config.global_queue_interval == 0 {
+                    shared.inject.pop().or_else(|| core.queue.pop_front())
+                } else {
+                    core.queue.pop_front().or_else(|| shared.inject.pop())
+                }
+            };
+            let Some(task) = task else { break };
+            coop::with_budget(|| task.run());
+            ran += 1;
+        }
+        if main_waker.woken.load(Ordering::Acquire) {
+            // Our future is ready to make progress; poll it before parking.
+            if ran == config.event_interval {
+                shared.parker.driver().poll_now();
+            }
+            continue;
+        }
+        if ran == config.event_interval {
+            // Busy: let the driver dispatch I/O without blocking.
+            shared.parker.driver().poll_now();
+        } else if running.core.borrow().queue.is_empty() && shared.inject.is_empty() {
+            shared.parker.park(None);
+        }
+    }
+}
+
+/// `spawn_local` for the thread's current-thread runtime.
+#[track_caller]
+pub(crate) fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let shared = RUNNING.with(|running| {
+        let running = running.get();
+        if running.is_null() {
+            return None;
+        }
+        // SAFETY: see `Shared::with_local_core`.
+        let shared = unsafe { &*(*running).shared };
+        context::try_current().map(|_| shared as *const Shared)
+    });
+    let Some(shared) = shared else {
+        panic!(
+            "`coro::spawn_local` called outside a current-thread runtime. \
+             Local (`!Send`) tasks run on the thread that drives them: call it \
+             inside `coro::block_on`, `#[coro::main(flavor = \"current_thread\")]` \
+             or `#[coro::test]`, or from a task of such a runtime."
+        )
+    };
+    // SAFETY: `shared` is alive: it is the runtime whose `block_on` is on this
+    // thread's stack, and that `block_on` holds an `Arc` to it.
+    let shared = unsafe {
+        std::sync::Arc::increment_strong_count(shared);
+        Arc::from_raw(shared)
+    };
+    // SAFETY: `Locality::ThreadLocal` has no `Send` requirement.
+    unsafe { spawn_on(&shared, future, Locality::ThreadLocal) }
+}

@@ -1,0 +1,227 @@
+//! Which workers are asleep, and which one to wake.
+//!
+//! # Algorithm
+//!
+//! Waking a worker costs a syscall and, if the work was already taken by a
+//! busy worker, a wasted context switch. So the scheduler wakes *one* worker
+//! at a time, and only when nobody is already looking for work:
+//!
+//! * A worker is **searching** while it looks for work in other queues after
+//!   its own ran dry. At most half the workers search at once (more would
+//!   just fight over the same victims).
+//! * When work is pushed where others can see it (the injection queue, or a
+//!   local queue that may be stolen from), the pusher calls
+//!   [`Idle::worker_to_notify`]. It returns a sleeping worker only if no
+//!   worker is searching (a searcher will find the work) and someone sleeps.
+//!   The woken worker starts out searching, which suppresses further wakes
+//!   until it finds work.
+//! * A searcher that finds work stops searching; if it was the *last*
+//!   searcher it wakes another worker (`transition_worker_from_searching`
+//!   returns `true`), because the work it found may have come in a batch.
+//!   This chain wakes workers one by one, as fast as there is work for them,
+//!   without a thundering herd.
+//!
+//! # Invariant (no lost wake-ups)
+//!
+//! If work is visible and some worker sleeps, then some worker is searching
+//! or will be woken. The pusher publishes the work, then (`SeqCst` fence)
+//! reads the counters; a worker going to sleep updates the counters, then
+//! (`SeqCst` read-modify-write) re-checks every queue if it was the last
+//! searcher. One of the two sees the other. The loom model below runs a
+//! pusher against a worker going to sleep.
+//!
+//! The counters share one atomic so they change together:
+//! `state = num_unparked << UNPARK_SHIFT | num_searching`.
+
+use crate::loom::{fence, lock, AtomicUsize, Mutex, Ordering};
+
+const UNPARK_SHIFT: usize = 16;
+const SEARCH_MASK: usize = (1 << UNPARK_SHIFT) - 1;
+
+pub(crate) struct Idle {
+    state: AtomicUsize,
+    /// Indices of parked workers.
+    sleepers: Mutex<Vec<usize>>,
+    num_workers: usize,
+}
+
+fn num_searching(state: usize) -> usize {
+    state & SEARCH_MASK
+}
+
+fn num_unparked(state: usize) -> usize {
+    state >> UNPARK_SHIFT
+}
+
+impl Idle {
+    pub(crate) fn new(num_workers: usize) -> Idle {
+        assert!(num_workers < SEARCH_MASK, "too many worker threads");
+        Idle {
+            // All workers start unparked and not searching.
+            state: AtomicUsize::new(num_workers << UNPARK_SHIFT),
+            sleepers: Mutex::new(Vec::with_capacity(num_workers)),
+            num_workers,
+        }
+    }
+
+    /// Returns the index of a sleeping worker to wake, marking it unparked
+    /// and searching, or `None` if waking one would be useless.
+    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+        if !self.notify_should_wakeup() {
+            return None;
+        }
+        let mut sleepers = lock(&self.sleepers);
+        // Re-check under the lock: another pusher may have woken someone.
+        if !self.notify_should_wakeup() {
+            return None;
+        }
+        let worker = sleepers.pop()?;
+        // One add bumps both counters: +1 unparked, +1 searching.
+        self.state
+            .fetch_add((1 << UNPARK_SHIFT) | 1, Ordering::SeqCst);
+        Some(worker)
+    }
+
+    fn notify_should_wakeup(&self) -> bool {
+        // Pairs with the SeqCst RMWs of workers going to sleep: either we
+        // see their updated counters, or they see our pushed work.
+        fence(Ordering::SeqCst);
+        let state = self.state.load(Ordering::SeqCst);
+        num_searching(state) == 0 && num_unparked(state) < self.num_workers
+    }
+
+    /// Records that `worker` is going to sleep. Returns `true` if it was the
+    /// last searching worker, in which case the caller must re-check all
+    /// queues for work before sleeping (see the module docs).
+    pub(crate) fn transition_worker_to_parked(&self, worker: usize, is_searching: bool) -> bool {
+        let mut sleepers = lock(&self.sleepers);
+        let dec = (1 << UNPARK_SHIFT) | usize::from(is_searching);
+        let prev = self.state.fetch_sub(dec, Ordering::SeqCst);
+        sleepers.push(worker);
+        is_searching && num_searching(prev) == 1
+    }
+
+    /// Tries to become a searcher. Fails if half the workers already search.
+    pub(crate) fn transition_worker_to_searching(&self) -> bool {
+        let state = self.state.load(Ordering::SeqCst);
+        if 2 * num_searching(state) >= self.num_workers {
+            return false;
+        }
+        // Racy by design: a few extra searchers are harmless, the limit only
+        // trims contention.
+        self.state.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+
+    /// A searcher found work. Returns `true` if it was the last searcher, in
+    /// which case the caller wakes another worker.
+    pub(crate) fn transition_worker_from_searching(&self) -> bool {
+        let prev = self.state.fetch_sub(1, Ordering::SeqCst);
+        num_searching(prev) == 1
+    }
+
+    /// A parked worker woke up for a reason of its own (its parker was
+    /// unparked by the driver, or found tasks in its queue). If it is still
+    /// in the sleepers list, take it out and count it unparked, not
+    /// searching. Returns `false` if someone else already did (it was
+    /// notified and counted as searching).
+    pub(crate) fn unpark_worker_by_id(&self, worker: usize) -> bool {
+        let mut sleepers = lock(&self.sleepers);
+        match sleepers.iter().position(|&w| w == worker) {
+            Some(i) => {
+                sleepers.swap_remove(i);
+                self.state.fetch_add(1 << UNPARK_SHIFT, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether `worker` is in the sleepers list.
+    pub(crate) fn is_parked(&self, worker: usize) -> bool {
+        lock(&self.sleepers).contains(&worker)
+    }
+
+    /// Whether any worker is searching (used to skip redundant wakes).
+    #[allow(dead_code)]
+    pub(crate) fn num_searching(&self) -> usize {
+        num_searching(self.state.load(Ordering::SeqCst))
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wakes_one_at_a_time() {
+        let idle = Idle::new(4);
+        // All four go to sleep (not searching).
+        for w in 0..4 {
+            assert!(!idle.transition_worker_to_parked(w, false));
+        }
+        // The first push wakes one; the next finds a searcher and wakes none.
+        let first = idle.worker_to_notify().expect("someone sleeps");
+        assert_eq!(idle.worker_to_notify(), None, "no thundering herd");
+        // The searcher finds work and was the last one: the next push wakes.
+        assert!(idle.transition_worker_from_searching());
+        let second = idle.worker_to_notify().expect("one more sleeps");
+        assert_ne!(first, second);
+        assert!(!idle.is_parked(first) && !idle.is_parked(second));
+    }
+
+    #[test]
+    fn searching_is_capped_at_half() {
+        let idle = Idle::new(4);
+        assert!(idle.transition_worker_to_searching());
+        assert!(idle.transition_worker_to_searching());
+        assert!(!idle.transition_worker_to_searching());
+        assert!(!idle.transition_worker_from_searching());
+        assert!(idle.transition_worker_from_searching());
+    }
+
+    #[test]
+    fn all_awake_means_nobody_to_notify() {
+        let idle = Idle::new(2);
+        assert_eq!(idle.worker_to_notify(), None);
+        assert!(!idle.unpark_worker_by_id(0));
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::{Arc, AtomicBool};
+    use loom::thread;
+
+    /// A worker that finds no work goes to sleep while another thread pushes
+    /// work and notifies. Either the pusher picks the worker to wake, or the
+    /// worker (last searcher) sees the work on its re-check. Never neither.
+    #[test]
+    fn push_vs_park_never_loses_work() {
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(2));
+            // Worker 1 is already asleep; worker 0 is searching.
+            assert!(!idle.transition_worker_to_parked(1, false));
+            assert!(idle.transition_worker_to_searching());
+            let work = Arc::new(AtomicBool::new(false));
+
+            let (idle2, work2) = (idle.clone(), work.clone());
+            let pusher = thread::spawn(move || {
+                work2.store(true, Ordering::SeqCst);
+                idle2.worker_to_notify()
+            });
+
+            // Worker 0 saw no work and parks.
+            let last = idle.transition_worker_to_parked(0, true);
+            assert!(last);
+            let rechecked = work.load(Ordering::SeqCst);
+
+            let notified = pusher.join().unwrap();
+            assert!(
+                notified.is_some() || rechecked,
+                "work was pushed but nobody will run it"
+            );
+        });
+    }
+}

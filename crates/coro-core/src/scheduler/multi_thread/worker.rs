@@ -1,0 +1,295 @@
+//! A worker thread of the multi-thread scheduler: its run loop, how it finds
+//! work, and how it goes to sleep. The algorithm is described in `mod.rs`;
+//! this file is the code of one worker.
+//!
+//! The worker's [`Core`] is moved into a thread-local `RefCell` while the
+//! worker runs a task or sleeps in the driver, so that a wake-up happening on
+//! this thread (a task waking another, or the driver dispatching I/O) can
+//! push straight into the LIFO slot or local queue without any atomics
+//! beyond the queue's own.
+
+use std::cell::{Cell, RefCell};
+
+use crate::coop;
+use crate::loom::Arc;
+use crate::runtime::{context, Handle};
+use crate::scheduler::multi_thread::{queue, Shared};
+use crate::task::harness::Runnable;
+
+/// How many times in a row the LIFO slot may bypass the queue.
+const MAX_LIFO_POLLS_PER_TICK: usize = 3;
+
+pub(crate) struct Core {
+    index: usize,
+    lifo: Option<Runnable>,
+    local: queue::Local<Runnable>,
+    tick: u32,
+    is_searching: bool,
+    rand: FastRand,
+}
+
+impl Core {
+    pub(crate) fn new(index: usize, local: queue::Local<Runnable>) -> Core {
+        Core {
+            index,
+            lifo: None,
+            local,
+            tick: 0,
+            is_searching: false,
+            rand: FastRand::new(index as u64 + 1),
+        }
+    }
+
+    fn has_tasks(&self) -> bool {
+        self.lifo.is_some() || !self.local.is_empty()
+    }
+}
+
+/// The worker this thread runs, for `schedule_local`.
+struct Context {
+    shared: Arc<Shared>,
+    /// `Some` while a task runs or the worker sleeps in the driver.
+    core: RefCell<Option<Box<Core>>>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const Context> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Schedules `task` on the current thread's worker if it belongs to
+/// `shared`; hands it back otherwise (the caller uses the injection queue).
+pub(super) fn schedule_local(
+    shared: &Shared,
+    task: Runnable,
+    is_yield: bool,
+) -> Result<(), Runnable> {
+    CURRENT.with(|current| {
+        let cx = current.get();
+        if cx.is_null() {
+            return Err(task);
+        }
+        // SAFETY: `CURRENT` is non-null only while `run` is on this thread's
+        // stack, and `run` owns the `Context`.
+        let cx = unsafe { &*cx };
+        if !std::ptr::eq(Arc::as_ptr(&cx.shared), shared) {
+            return Err(task);
+        }
+        let Ok(mut slot) = cx.core.try_borrow_mut() else {
+            return Err(task);
+        };
+        let Some(core) = slot.as_mut() else {
+            return Err(task);
+        };
+        let notify = if is_yield {
+            core.local.push_back_or_overflow(task, &shared.inject);
+            true
+        } else {
+            match core.lifo.replace(task) {
+                Some(previous) => {
+                    core.local.push_back_or_overflow(previous, &shared.inject);
+                    true
+                }
+                None => false,
+            }
+        };
+        drop(slot);
+        // Work another worker could steal appeared: maybe wake one.
+        if notify {
+            shared.notify_parked();
+        }
+        Ok(())
+    })
+}
+
+/// Body of a worker thread.
+pub(super) fn run(shared: Arc<Shared>, core: Box<Core>, handle: Handle) {
+    let _runtime = context::enter_runtime(&handle);
+    let cx = Context {
+        shared,
+        core: RefCell::new(None),
+    };
+    let previous = CURRENT.with(|c| c.replace(&cx));
+    let core = cx.run(core);
+    CURRENT.with(|c| c.set(previous));
+    // Dropping queued tasks runs their destructors, which may schedule other
+    // tasks; `CURRENT` is cleared and the runtime is shut down, so those are
+    // dropped too rather than queued.
+    drop(core);
+    cx.shared.worker_exited();
+}
+
+impl Context {
+    fn run(&self, mut core: Box<Core>) -> Box<Core> {
+        let shared = &*self.shared;
+        while !shared.is_shutdown() {
+            core.tick = core.tick.wrapping_add(1);
+            if core.tick % shared.config.event_interval == 0 {
+                core = self.maintenance(core);
+            }
+            if let Some(task) = self.next_task(&mut core) {
+                core = self.run_task(core, task);
+                continue;
+            }
+            if let Some(task) = self.steal_work(&mut core) {
+                core = self.run_task(core, task);
+                continue;
+            }
+            core = self.park(core);
+        }
+        core
+    }
+
+    fn next_task(&self, core: &mut Core) -> Option<Runnable> {
+        let shared = &*self.shared;
+        if core.tick % shared.config.global_queue_interval == 0 {
+            // Fairness: the injection queue gets a turn even if the local
+            // queue never runs dry.
+            return shared.inject.pop().or_else(|| core.local.pop());
+        }
+        if let Some(task) = core.local.pop() {
+            return Some(task);
+        }
+        // Refill from the injection queue in a batch: one lock for many
+        // tasks, and a fair share left for the other workers.
+        let workers = shared.remotes.len();
+        let want = (shared.inject.len() / workers + 1).min(queue::CAPACITY / 2);
+        let mut first = None;
+        shared.inject.pop_batch(want, |task| match first {
+            None => first = Some(task),
+            Some(_) => core.local.push_back_or_overflow(task, &shared.inject),
+        });
+        first
+    }
+
+    /// Steals from a random victim, then tries the injection queue.
+    fn steal_work(&self, core: &mut Core) -> Option<Runnable> {
+        let shared = &*self.shared;
+        if !core.is_searching {
+            if !shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            core.is_searching = true;
+        }
+        let n = shared.remotes.len();
+        let start = core.rand.below(n);
+        for i in 0..n {
+            let victim = (start + i) % n;
+            if victim == core.index {
+                continue;
+            }
+            if let Some(task) = shared.remotes[victim].steal.steal_into(&mut core.local) {
+                return Some(task);
+            }
+        }
+        shared.inject.pop()
+    }
+
+    fn run_task(&self, mut core: Box<Core>, task: Runnable) -> Box<Core> {
+        let shared = &*self.shared;
+        if core.is_searching {
+            core.is_searching = false;
+            // The last searcher found work: there may be more, so hand the
+            // search on to a sleeping worker.
+            if shared.idle.transition_worker_from_searching() {
+                shared.notify_parked();
+            }
+        }
+        *self.core.borrow_mut() = Some(core);
+        coop::with_budget(|| {
+            task.run();
+            let mut lifo_polls = 0;
+            loop {
+                let next = {
+                    let mut slot = self.core.borrow_mut();
+                    let core = slot.as_mut().expect("core is in the context");
+                    let Some(next) = core.lifo.take() else { break };
+                    if lifo_polls >= MAX_LIFO_POLLS_PER_TICK || !coop::has_budget_remaining() {
+                        // Enough: queue it behind the others.
+                        core.local.push_back_or_overflow(next, &shared.inject);
+                        drop(slot);
+                        shared.notify_parked();
+                        break;
+                    }
+                    next
+                };
+                lifo_polls += 1;
+                next.run();
+            }
+        });
+        self.core
+            .borrow_mut()
+            .take()
+            .expect("core is in the context")
+    }
+
+    /// Every `event_interval` ticks: let the driver dispatch I/O without
+    /// blocking, so a busy worker does not starve sockets and timers.
+    fn maintenance(&self, core: Box<Core>) -> Box<Core> {
+        let index = core.index;
+        *self.core.borrow_mut() = Some(core);
+        self.shared.remotes[index].parker.driver().poll_now();
+        self.core.borrow_mut().take().expect("core is in the context")
+    }
+
+    /// Sleeps until there may be work. See `idle.rs` for the protocol.
+    fn park(&self, mut core: Box<Core>) -> Box<Core> {
+        let shared = &*self.shared;
+        if core.has_tasks() {
+            return core;
+        }
+        let index = core.index;
+        let was_last_searcher = shared.idle.transition_worker_to_parked(index, core.is_searching);
+        core.is_searching = false;
+        if was_last_searcher && shared.has_visible_work() {
+            // Work arrived while we were the last one looking: make sure
+            // someone (possibly us) wakes up for it.
+            shared.notify_parked();
+        }
+        while !shared.is_shutdown() {
+            // Park with the core in the context so that tasks woken by the
+            // driver on this thread land in our own queue.
+            *self.core.borrow_mut() = Some(core);
+            shared.remotes[index].parker.park(None);
+            core = self.core.borrow_mut().take().expect("core is in the context");
+
+            if !shared.idle.is_parked(index) {
+                // Notified: we were counted as unparked and searching.
+                core.is_searching = true;
+                return core;
+            }
+            if core.has_tasks() {
+                // The driver woke tasks onto our queue.
+                if !shared.idle.unpark_worker_by_id(index) {
+                    // Someone notified us at the same moment.
+                    core.is_searching = true;
+                }
+                if !core.local.is_empty() {
+                    shared.notify_parked();
+                }
+                return core;
+            }
+            // Spurious or timer-only wake-up: sleep again.
+        }
+        // Shutdown: leave the sleepers list so counters stay consistent.
+        shared.idle.unpark_worker_by_id(index);
+        core
+    }
+}
+
+/// xorshift64*: a tiny, fast, deterministic generator for picking victims.
+struct FastRand(u64);
+
+impl FastRand {
+    fn new(seed: u64) -> FastRand {
+        FastRand(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        ((x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize) % n
+    }
+}

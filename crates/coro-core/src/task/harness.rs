@@ -1,0 +1,195 @@
+//! What wraps every spawned future: panic catching, abort, registration.
+//!
+//! A task is an async-task allocation holding a [`Harness`] around the
+//! user's future, plus a [`TaskMeta`] header. The harness turns the future's
+//! outcome into `Result<T, JoinError>`:
+//!
+//! * a panic inside `poll` is caught (`catch_unwind`) and becomes
+//!   `Err(JoinError::panic)`, so it never unwinds through a worker;
+//! * an abort (a flag in `TaskMeta`, set by `JoinHandle::abort`) is checked
+//!   at the start of every poll and becomes `Err(JoinError::cancelled)`;
+//!   returning `Ready` makes async-task drop the user's future right away;
+//! * the first `Pending` registers the task in its runtime's
+//!   [`OwnedTasks`], so shutdown and abort can reach it while idle.
+//!
+//! Every kind of task (`spawn`, `spawn_local`, `spawn_blocking`, on either
+//! scheduler) is created by [`spawn`] below; they differ only in the
+//! schedule function and in whether async-task checks the spawning thread.
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll};
+
+use async_task::{Builder, ScheduleInfo, WithInfo};
+
+use crate::loom::{AtomicBool, AtomicUsize, Ordering};
+use crate::task::registry::{OwnedTasks, NOT_REGISTERED};
+use crate::task::{JoinError, JoinHandle};
+
+/// A task as the schedulers see it.
+pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
+
+/// The header async-task stores beside each task.
+pub(crate) struct TaskMeta {
+    aborted: AtomicBool,
+    /// Registry slot (shard and index), or `NOT_REGISTERED`.
+    slot: AtomicUsize,
+    /// The registry of the runtime that owns this task, if it has one
+    /// (blocking tasks never pend, so they have none).
+    owned: Option<NonNull<OwnedTasks>>,
+}
+
+// SAFETY: `owned` points into the scheduler that the task's schedule
+// function keeps alive (an `Arc` stored in the same async-task allocation,
+// dropped only when the allocation is freed, after the future and every
+// handle are gone). `OwnedTasks` is `Sync`; the other fields are atomics.
+unsafe impl Send for TaskMeta {}
+// SAFETY: see above.
+unsafe impl Sync for TaskMeta {}
+
+impl TaskMeta {
+    fn new(owned: Option<&OwnedTasks>) -> TaskMeta {
+        TaskMeta {
+            aborted: AtomicBool::new(false),
+            slot: AtomicUsize::new(NOT_REGISTERED),
+            owned: owned.map(NonNull::from),
+        }
+    }
+
+    pub(crate) fn slot(&self) -> usize {
+        self.slot.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_slot(&self, slot: usize) {
+        self.slot.store(slot, Ordering::SeqCst);
+    }
+
+    fn owned(&self) -> Option<&OwnedTasks> {
+        // SAFETY: see the `Send` impl: the registry outlives the task.
+        self.owned.map(|p| unsafe { p.as_ref() })
+    }
+
+    /// Marks the task aborted and wakes it if it is idle.
+    ///
+    /// The harness stores `slot` then loads `aborted`; we store `aborted`
+    /// then load `slot` (all `SeqCst`). So either we see the registration
+    /// and wake the task, or the harness sees the flag right after
+    /// registering. An unregistered task has not yet returned `Pending` and
+    /// so is queued or running; its next poll sees the flag.
+    pub(crate) fn abort(&self) {
+        self.aborted.store(true, Ordering::SeqCst);
+        if let Some(owned) = self.owned() {
+            owned.wake(self);
+        }
+    }
+
+    fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::SeqCst)
+    }
+}
+
+/// The future async-task actually runs.
+pub(crate) struct Harness<F> {
+    future: F,
+    meta: NonNull<TaskMeta>,
+    registered: bool,
+}
+
+// SAFETY: `meta` points into the task's own allocation, which outlives the
+// harness (the future is dropped before the header), and `TaskMeta` is
+// `Sync`. The harness is `Send` exactly when the user's future is.
+unsafe impl<F: Send> Send for Harness<F> {}
+
+impl<F: Future> Future for Harness<F> {
+    type Output = Result<F::Output, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `future` is structurally pinned: it is never moved out of
+        // the harness, and the harness is pinned in its task allocation.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see the `Send` impl.
+        let meta = unsafe { this.meta.as_ref() };
+        if meta.is_aborted() {
+            return Poll::Ready(Err(JoinError::cancelled()));
+        }
+        // SAFETY: as above, the future is pinned.
+        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        // The future is dropped right after a panic (we return `Ready`), so
+        // nobody observes it in a broken state: asserting unwind safety is
+        // sound in the sense `UnwindSafe` cares about.
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => {
+                if !this.registered {
+                    if let Some(owned) = meta.owned() {
+                        this.registered = owned.register(meta, cx.waker());
+                        if meta.is_aborted() {
+                            // Aborted between our check and the registration;
+                            // make sure we are polled again to notice.
+                            cx.waker().wake_by_ref();
+                        }
+                    }
+                }
+                Poll::Pending
+            }
+            Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
+        }
+    }
+}
+
+impl<F> Drop for Harness<F> {
+    fn drop(&mut self) {
+        if self.registered {
+            // SAFETY: see the `Send` impl.
+            let meta = unsafe { self.meta.as_ref() };
+            if let Some(owned) = meta.owned() {
+                owned.deregister(meta);
+            }
+        }
+    }
+}
+
+/// Whether the future must stay on the thread that spawned it.
+pub(crate) enum Locality {
+    /// `Send` future: may run on any thread of its runtime.
+    Sendable,
+    /// `!Send` future: async-task checks every poll and drop happen on the
+    /// spawning thread and panics otherwise.
+    ThreadLocal,
+}
+
+/// Creates a task. The caller schedules the returned `Runnable` (or drops
+/// it, which cancels the task).
+///
+/// # Safety
+/// With `Locality::Sendable` the caller must ensure `F: Send` and
+/// `F::Output: Send` (the public `spawn` functions bound on them). With
+/// `ThreadLocal` there is no extra requirement: async-task enforces it.
+pub(crate) unsafe fn spawn<F, S>(
+    future: F,
+    locality: Locality,
+    owned: Option<&OwnedTasks>,
+    schedule: S,
+) -> (Runnable, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Fn(Runnable, ScheduleInfo) + Send + Sync + 'static,
+{
+    let builder = Builder::new().metadata(TaskMeta::new(owned));
+    let wrap = |meta: &TaskMeta| Harness {
+        future,
+        meta: NonNull::from(meta),
+        registered: false,
+    };
+    let (runnable, task) = match locality {
+        // SAFETY: the caller guarantees `Send`; the future is `'static`, and
+        // the schedule function is `Send + Sync + 'static`.
+        Locality::Sendable => unsafe { builder.spawn_unchecked(wrap, WithInfo(schedule)) },
+        Locality::ThreadLocal => builder.spawn_local(wrap, WithInfo(schedule)),
+    };
+    let handle = JoinHandle::new(task);
+    (runnable, handle)
+}

@@ -1,0 +1,159 @@
+//! The registry of live tasks, so that a runtime can cancel all of them.
+//!
+//! async-task frees a task when the last reference goes away, but a task
+//! that is pending forever (say, on a channel whose sender it holds itself,
+//! or on `pending()` while its `JoinHandle` is kept) is never scheduled
+//! again, so dropping the run queues would not drop its future. Shutdown
+//! must reach every such task. This registry keeps one [`Waker`] per task
+//! that has ever returned `Pending`; at shutdown the runtime first refuses
+//! new work, then wakes every registered task. Waking schedules it, and the
+//! scheduler, seeing it is shut down, drops the `Runnable`, which drops the
+//! future and runs its destructors.
+//!
+//! Tasks that finish on their first poll (the common case for small spawned
+//! tasks) never touch the registry: a task is registered the first time it
+//! returns `Pending`, and deregistered when its future is dropped. Until its
+//! first poll a task is always in a run queue, which shutdown drains anyway.
+//!
+//! The same entry lets [`JoinHandle::abort`](crate::task::JoinHandle::abort)
+//! wake an idle task so that it observes the abort.
+//!
+//! # Contention
+//!
+//! Registrations are spread over shards by the registering thread, so
+//! workers rarely contend on a lock. The shard and slot are packed into the
+//! task's metadata (`TaskMeta::slot`), written only while the shard's lock is
+//! held.
+
+use std::task::Waker;
+
+use slab::Slab;
+
+use crate::loom::{lock, Mutex};
+use crate::task::harness::TaskMeta;
+
+const SHARD_BITS: u32 = 4;
+const SHARDS: usize = 1 << SHARD_BITS;
+
+/// `TaskMeta::slot` value of a task that is not registered.
+pub(crate) const NOT_REGISTERED: usize = usize::MAX;
+
+pub(crate) struct OwnedTasks {
+    shards: Box<[CachePadded<Mutex<Shard>>]>,
+}
+
+#[derive(Default)]
+struct Shard {
+    wakers: Slab<Waker>,
+    closed: bool,
+}
+
+/// Keeps each shard's lock on its own cache line.
+#[repr(align(128))]
+struct CachePadded<T>(T);
+
+fn shard_of(slot: usize) -> usize {
+    slot & (SHARDS - 1)
+}
+
+fn index_of(slot: usize) -> usize {
+    slot >> SHARD_BITS
+}
+
+/// A shard index for the calling thread, fixed for its lifetime.
+fn thread_shard() -> usize {
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+    SHARD.with(|shard| {
+        if shard.get() == usize::MAX {
+            shard.set(NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS);
+        }
+        shard.get()
+    })
+}
+
+impl OwnedTasks {
+    pub(crate) fn new() -> OwnedTasks {
+        OwnedTasks {
+            shards: (0..SHARDS)
+                .map(|_| CachePadded(Mutex::new(Shard::default())))
+                .collect(),
+        }
+    }
+
+    /// Registers the task described by `meta` with `waker`. Returns `false`
+    /// if the registry is closed (the runtime is shutting down).
+    pub(crate) fn register(&self, meta: &TaskMeta, waker: &Waker) -> bool {
+        let shard_index = thread_shard();
+        let mut shard = lock(&self.shards[shard_index].0);
+        if shard.closed {
+            return false;
+        }
+        let index = shard.wakers.insert(waker.clone());
+        meta.set_slot((index << SHARD_BITS) | shard_index);
+        true
+    }
+
+    /// Removes the task's entry, if any.
+    pub(crate) fn deregister(&self, meta: &TaskMeta) {
+        let slot = meta.slot();
+        if slot == NOT_REGISTERED {
+            return;
+        }
+        let waker = {
+            let mut shard = lock(&self.shards[shard_of(slot)].0);
+            meta.set_slot(NOT_REGISTERED);
+            shard.wakers.try_remove(index_of(slot))
+        };
+        // Dropped outside the lock: dropping a waker may free the task.
+        drop(waker);
+    }
+
+    /// Wakes the task if it is registered (used by abort).
+    pub(crate) fn wake(&self, meta: &TaskMeta) {
+        let slot = meta.slot();
+        if slot == NOT_REGISTERED {
+            return;
+        }
+        let waker = {
+            let shard = lock(&self.shards[shard_of(slot)].0);
+            // The slot may have been freed and reused by another task since
+            // we read it; `meta.slot` only changes under this lock.
+            if meta.slot() != slot {
+                return;
+            }
+            shard.wakers.get(index_of(slot)).cloned()
+        };
+        // Woken outside the lock: scheduling may drop the task, whose
+        // harness then deregisters, taking this same lock.
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Refuses new registrations and wakes every registered task. Called at
+    /// shutdown, after the scheduler stopped accepting work, so each wake
+    /// drops its task.
+    pub(crate) fn close_and_wake_all(&self) {
+        for shard in self.shards.iter() {
+            let wakers: Vec<Waker> = {
+                let mut shard = lock(&shard.0);
+                shard.closed = true;
+                shard.wakers.drain().collect()
+            };
+            for waker in wakers {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Number of registered tasks (for tests and debugging).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| lock(&s.0).wakers.len()).sum()
+    }
+}

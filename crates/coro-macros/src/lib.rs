@@ -1,0 +1,513 @@
+//! The `#[coro::main]` and `#[coro::test]` attribute macros of the coro runtime.
+//!
+//! Use them through the `coro` crate (`#[coro::main]`, `#[coro::test]`), not from this crate
+//! directly: the code they generate names items of `coro` by absolute path
+//! (`::coro::Runtime::builder()`), so `coro` must be a dependency of the crate that uses them.
+//!
+//! Both macros turn an `async fn` into an ordinary function that builds a coro runtime and runs
+//! the body of the `async fn` on it with `block_on`, the way Python's `asyncio.run(main())` runs
+//! a coroutine:
+//!
+//! ```rust,ignore
+//! #[coro::main]
+//! async fn main() {
+//!     println!("hello from a coro task");
+//! }
+//! ```
+//!
+//! expands to (roughly)
+//!
+//! ```rust,ignore
+//! fn main() {
+//!     let rt = ::coro::Runtime::builder()
+//!         .build()
+//!         .expect("coro: failed to build the runtime");
+//!     let body = async move {
+//!         println!("hello from a coro task");
+//!     };
+//!     rt.block_on(body)
+//! }
+//! ```
+#![warn(missing_docs, rust_2018_idioms)]
+
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Attribute, Error, Expr, ExprLit, Ident, ItemFn, Lit, Meta, ReturnType, Token};
+
+/// Runs an `async fn main` on a coro runtime.
+///
+/// The function becomes a plain `fn` that builds a `coro::Runtime` and drives the body of the
+/// `async fn` to completion with `block_on`. The body may `.await`, `coro::spawn` tasks, use
+/// `return` and `?`, and the function keeps its attributes, visibility and return type, so
+/// `async fn main() -> Result<(), Box<dyn std::error::Error>>` works as it does for a plain
+/// `main`.
+///
+/// By default the runtime is the multi-thread one with one worker thread per CPU core.
+///
+/// # Arguments
+///
+/// - `flavor = "multi_thread"` (the default) or `flavor = "current_thread"`: the current-thread
+///   runtime runs every task on the thread that called `main`, like a Python event loop.
+/// - `worker_threads = N` (`N >= 1`): the number of worker threads of the multi-thread runtime.
+///   It cannot be combined with `flavor = "current_thread"`.
+///
+/// The macro may also be put on an `async fn` that is not called `main`; it then becomes a
+/// blocking function that runs its body on a fresh runtime each time it is called. `main`
+/// itself cannot take arguments.
+///
+/// # Examples
+///
+/// ```rust,ignore
+/// #[coro::main]
+/// async fn main() {
+///     let answer = coro::spawn(async { 6 * 7 }).await.unwrap();
+///     println!("{answer}");
+/// }
+/// ```
+///
+/// A single-threaded event loop, and `?` in the body:
+///
+/// ```rust,ignore
+/// #[coro::main(flavor = "current_thread")]
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let n: u32 = "42".parse()?;
+///     println!("{n}");
+///     Ok(())
+/// }
+/// ```
+///
+/// Four worker threads, whatever the number of cores:
+///
+/// ```rust,ignore
+/// #[coro::main(worker_threads = 4)]
+/// async fn main() {
+///     // ...
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry(args.into(), item.into(), Kind::Main).into()
+}
+
+/// Runs an `async fn` test on a coro runtime.
+///
+/// The function becomes a `#[test]` function that builds a fresh `coro::Runtime` and drives
+/// the body with `block_on`. Other attributes such as `#[should_panic]` or `#[ignore]` are
+/// kept, and a test may return `Result<(), E>` like any Rust test.
+///
+/// By default the runtime is the current-thread one: every task of the test runs on the test's
+/// own thread, so tests are deterministic and do not compete for cores with each other.
+///
+/// # Arguments
+///
+/// - `flavor = "current_thread"` (the default) or `flavor = "multi_thread"`.
+/// - `worker_threads = N` (`N >= 1`): the number of worker threads; it needs
+///   `flavor = "multi_thread"`. Without it the multi-thread runtime has one worker per core.
+///
+/// Test functions cannot take arguments, and must not carry a `#[test]` attribute of their own
+/// (`#[coro::test]` adds it).
+///
+/// `start_paused = true` (virtual time, where sleeps complete at once and in order) is not
+/// accepted yet: it arrives with the timers of the `coro::time` module.
+///
+/// # Examples
+///
+/// ```rust,ignore
+/// #[coro::test]
+/// async fn spawned_task_returns_its_value() {
+///     let value = coro::spawn(async { 5 }).await.unwrap();
+///     assert_eq!(value, 5);
+/// }
+///
+/// #[coro::test(flavor = "multi_thread", worker_threads = 2)]
+/// async fn on_two_workers() -> Result<(), Box<dyn std::error::Error>> {
+///     let n: u32 = coro::spawn(async { "7".parse::<u32>() }).await??;
+///     assert_eq!(n, 7);
+///     Ok(())
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry(args.into(), item.into(), Kind::Test).into()
+}
+
+/// Which macro is being expanded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Main,
+    Test,
+}
+
+impl Kind {
+    /// The attribute as the user writes it, for error messages.
+    fn attr(self) -> &'static str {
+        match self {
+            Kind::Main => "#[coro::main]",
+            Kind::Test => "#[coro::test]",
+        }
+    }
+
+    fn default_flavor(self) -> Flavor {
+        match self {
+            Kind::Main => Flavor::MultiThread,
+            Kind::Test => Flavor::CurrentThread,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    CurrentThread,
+    MultiThread,
+}
+
+struct Config {
+    flavor: Flavor,
+    worker_threads: Option<usize>,
+}
+
+impl Config {
+    fn default_for(kind: Kind) -> Self {
+        Config {
+            flavor: kind.default_flavor(),
+            worker_threads: None,
+        }
+    }
+}
+
+const VALID_ARGS: &str = "`flavor` and `worker_threads`";
+const VALID_FLAVORS: &str = "`\"current_thread\"` and `\"multi_thread\"`";
+
+fn entry(args: TokenStream2, item: TokenStream2, kind: Kind) -> TokenStream2 {
+    // If something is wrong we still emit a function that is as close as possible to what the
+    // user wrote, next to the error: rust-analyzer keeps working on the body and the compiler
+    // does not add follow-up errors such as "`main` function not found".
+    let input: ItemFn = match syn::parse2(item.clone()) {
+        Ok(input) => input,
+        Err(_) => {
+            let msg = format!("`{}` can only be applied to an `async fn`", kind.attr());
+            return with_error(item, Error::new(Span::call_site(), msg));
+        }
+    };
+
+    let mut errors: Option<Error> = None;
+    let mut push = |e: Error| match &mut errors {
+        Some(all) => all.combine(e),
+        None => errors = Some(e),
+    };
+
+    let not_async = input.sig.asyncness.is_none();
+    if not_async {
+        push(Error::new_spanned(
+            input.sig.fn_token,
+            format!(
+                "the `async` keyword is missing from the function declaration; `{}` runs an \
+                 `async fn`: write `async fn {}`",
+                kind.attr(),
+                input.sig.ident
+            ),
+        ));
+    }
+
+    let has_args = !input.sig.inputs.is_empty();
+    match kind {
+        Kind::Main if has_args && input.sig.ident == "main" => push(Error::new_spanned(
+            &input.sig.inputs,
+            "the `main` function cannot accept arguments; use `std::env::args()` to read the \
+             command line",
+        )),
+        Kind::Test if has_args => push(Error::new_spanned(
+            &input.sig.inputs,
+            "test functions cannot accept arguments",
+        )),
+        _ => {}
+    }
+
+    let duplicate_test = match kind {
+        Kind::Test => input.attrs.iter().find(|a| is_test_attr(a)),
+        Kind::Main => None,
+    };
+    if let Some(attr) = duplicate_test {
+        push(Error::new_spanned(
+            attr,
+            "duplicate test attribute: `#[coro::test]` already marks the function as a test; \
+             remove this `#[test]`",
+        ));
+    }
+
+    let config = match parse_config(args, kind) {
+        Ok(config) => config,
+        Err(e) => {
+            push(e);
+            Config::default_for(kind)
+        }
+    };
+
+    let Some(errors) = errors else {
+        return expand(input, kind, &config);
+    };
+    let mut input = input;
+    if kind == Kind::Main && has_args && input.sig.ident == "main" {
+        // A `main` with parameters would add "`main` function has wrong type".
+        move_parameters_into_body(&mut input);
+    }
+    // A broken test is emitted without its `#[test]` marker: the test harness would only add
+    // more errors about it (arguments, a second `#[test]`).
+    let item = if not_async {
+        // The function is valid as written: keep it as it is.
+        input.into_token_stream()
+    } else {
+        expand(input, Kind::Main, &config)
+    };
+    with_error(quote!(#[allow(dead_code)] #item), errors)
+}
+
+/// Turns `fn main(a: A)` into `fn main() { let a: A = unreachable!(); .. }`, so that the body
+/// still type-checks against its parameters while the signature is the one `main` must have.
+fn move_parameters_into_body(input: &mut ItemFn) {
+    let inputs = std::mem::take(&mut input.sig.inputs);
+    let mut stmts: Vec<syn::Stmt> = inputs
+        .into_iter()
+        .filter_map(|arg| match arg {
+            syn::FnArg::Typed(syn::PatType { pat, ty, .. }) => {
+                Some(syn::parse_quote!(let #pat: #ty = ::core::unreachable!();))
+            }
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    stmts.append(&mut input.block.stmts);
+    input.block.stmts = stmts;
+    input
+        .attrs
+        .push(syn::parse_quote!(#[allow(unreachable_code, unused_variables)]));
+}
+
+fn with_error(item: TokenStream2, error: Error) -> TokenStream2 {
+    let error = error.to_compile_error();
+    quote!(#error #item)
+}
+
+/// `#[test]`, `#[core::prelude::v1::test]`, `#[::std::prelude::rust_2021::test]`, ...
+fn is_test_attr(attr: &Attribute) -> bool {
+    let idents: Vec<String> = attr
+        .path()
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let idents: Vec<&str> = idents.iter().map(String::as_str).collect();
+    matches!(
+        idents.as_slice(),
+        ["test"] | ["core" | "std", "prelude", _, "test"]
+    )
+}
+
+fn parse_config(args: TokenStream2, kind: Kind) -> syn::Result<Config> {
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
+
+    let mut errors: Option<Error> = None;
+    let mut push = |e: Error| match &mut errors {
+        Some(all) => all.combine(e),
+        None => errors = Some(e),
+    };
+    let mut flavor: Option<Flavor> = None;
+    let mut worker_threads: Option<(usize, &Meta)> = None;
+
+    for meta in &metas {
+        let name = match meta.path().get_ident() {
+            Some(ident) => ident.to_string(),
+            None => meta.path().to_token_stream().to_string().replace(' ', ""),
+        };
+        match name.as_str() {
+            "flavor" => {
+                if flavor.is_some() {
+                    push(Error::new_spanned(
+                        meta.path(),
+                        "duplicate `flavor` argument",
+                    ));
+                    continue;
+                }
+                match parse_flavor(meta) {
+                    Ok(f) => flavor = Some(f),
+                    Err(e) => push(e),
+                }
+            }
+            "worker_threads" => {
+                if worker_threads.is_some() {
+                    push(Error::new_spanned(
+                        meta.path(),
+                        "duplicate `worker_threads` argument",
+                    ));
+                    continue;
+                }
+                match parse_worker_threads(meta) {
+                    Ok(n) => worker_threads = Some((n, meta)),
+                    Err(e) => push(e),
+                }
+            }
+            "start_paused" => push(Error::new_spanned(
+                meta,
+                "`start_paused` is not supported yet: virtual time arrives with the \
+                 `coro::time` module and its timers; remove `start_paused` for now",
+            )),
+            _ => push(Error::new_spanned(
+                meta.path(),
+                format!(
+                    "unknown argument `{name}` for `{}`; the valid arguments are {VALID_ARGS}",
+                    kind.attr()
+                ),
+            )),
+        }
+    }
+
+    if let Some((_, meta)) = worker_threads {
+        match flavor {
+            Some(Flavor::CurrentThread) => push(Error::new_spanned(
+                meta,
+                "`worker_threads` cannot be used with `flavor = \"current_thread\"`: the \
+                 current-thread runtime runs every task on the thread that calls `block_on`; \
+                 remove `worker_threads` or use `flavor = \"multi_thread\"`",
+            )),
+            None if kind.default_flavor() == Flavor::CurrentThread => push(Error::new_spanned(
+                meta,
+                format!(
+                    "`worker_threads` needs the multi-thread runtime, and `{}` uses the \
+                     current-thread runtime by default; add `flavor = \"multi_thread\"`",
+                    kind.attr()
+                ),
+            )),
+            _ => {}
+        }
+    }
+
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(Config {
+            flavor: flavor.unwrap_or(kind.default_flavor()),
+            worker_threads: worker_threads.map(|(n, _)| n),
+        }),
+    }
+}
+
+/// The value of `name = value`, or an error that shows the expected form.
+fn value<'a>(meta: &'a Meta, example: &str) -> syn::Result<&'a Expr> {
+    match meta {
+        Meta::NameValue(nv) => Ok(&nv.value),
+        _ => Err(Error::new_spanned(meta, format!("expected `{example}`"))),
+    }
+}
+
+fn parse_flavor(meta: &Meta) -> syn::Result<Flavor> {
+    match value(meta, "flavor = \"multi_thread\"")? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => match s.value().as_str() {
+            "current_thread" => Ok(Flavor::CurrentThread),
+            "multi_thread" => Ok(Flavor::MultiThread),
+            other => Err(Error::new_spanned(
+                s,
+                format!("unknown runtime flavor `{other}`; the valid flavors are {VALID_FLAVORS}"),
+            )),
+        },
+        other => Err(Error::new_spanned(
+            other,
+            format!("`flavor` must be a string literal; the valid flavors are {VALID_FLAVORS}"),
+        )),
+    }
+}
+
+fn parse_worker_threads(meta: &Meta) -> syn::Result<usize> {
+    const EXPECTED: &str = "`worker_threads` must be a positive integer literal, such as \
+                            `worker_threads = 4`";
+    match value(meta, "worker_threads = 4")? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => match int.base10_parse::<usize>() {
+            Ok(0) => Err(Error::new_spanned(
+                int,
+                "`worker_threads` must be at least 1: a runtime needs a thread to run its tasks",
+            )),
+            Ok(n) => Ok(n),
+            Err(_) => Err(Error::new_spanned(int, EXPECTED)),
+        },
+        other => Err(Error::new_spanned(other, EXPECTED)),
+    }
+}
+
+/// The function that builds the runtime and `block_on`s the original body.
+fn expand(input: ItemFn, kind: Kind, config: &Config) -> TokenStream2 {
+    let ItemFn {
+        attrs,
+        vis,
+        mut sig,
+        block,
+    } = input;
+    sig.asyncness = None;
+
+    // Hygienic names: the user's body cannot see or shadow them.
+    let rt = Ident::new("__coro_rt", Span::mixed_site());
+    let body = Ident::new("__coro_body", Span::mixed_site());
+
+    let mut builder = quote!(::coro::Runtime::builder());
+    if config.flavor == Flavor::CurrentThread {
+        builder = quote!(#builder.current_thread());
+    }
+    if let Some(n) = config.worker_threads {
+        builder = quote!(#builder.worker_threads(#n));
+    }
+
+    // Pin the body and name its output type: this drives type inference for `?` and `.into()`
+    // in the body from the declared return type, and errors point at the body. An
+    // `impl Trait` return type cannot be written in a `let`, so it is left to inference.
+    let block_span = block.span();
+    let pinned = match &sig.output {
+        ReturnType::Type(_, ty) if contains_impl(ty.to_token_stream()) => {
+            quote_spanned! {block_span=>
+                #[allow(clippy::redundant_async_block)]
+                let #body = async move #block;
+            }
+        }
+        output => {
+            let output_ty = match output {
+                ReturnType::Default => quote!(()),
+                ReturnType::Type(_, ty) => ty.to_token_stream(),
+            };
+            quote_spanned! {block_span=>
+                #[allow(clippy::redundant_async_block)]
+                let #body = ::core::pin::pin!(async move #block);
+                let #body: ::core::pin::Pin<
+                    &mut dyn ::core::future::Future<Output = #output_ty>,
+                > = #body;
+            }
+        }
+    };
+
+    let test_attr = match kind {
+        Kind::Test => quote!(#[::core::prelude::v1::test]),
+        Kind::Main => quote!(),
+    };
+
+    quote! {
+        #test_attr
+        #(#attrs)*
+        #vis #sig {
+            // The runtime first, so that it outlives the body (locals drop in reverse order).
+            #[allow(clippy::expect_used)]
+            let #rt = #builder.build().expect("coro: failed to build the runtime");
+            #pinned
+            #rt.block_on(#body)
+        }
+    }
+}
+
+fn contains_impl(tokens: TokenStream2) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        TokenTree::Ident(ident) => ident == "impl",
+        TokenTree::Group(group) => contains_impl(group.stream()),
+        _ => false,
+    })
+}

@@ -1,0 +1,2 @@
+#[coro::main(flavor = "current_thread", flavor = "multi_thread")]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[coro::test(flavor = current_thread)]
+async fn flavor_is_a_path() {}
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[coro::main(flavor = "multi_threaded")]
+async fn main() {}

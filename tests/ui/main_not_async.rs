@@ -1,0 +1,2 @@
+#[coro::main]
+fn main() {}

@@ -1,0 +1,4 @@
+#[coro::main]
+struct App;
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[coro::test]
+fn not_async() {
+    assert_eq!(1 + 1, 2);
+}
+
+fn main() {}

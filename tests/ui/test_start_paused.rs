@@ -1,0 +1,4 @@
+#[coro::test(start_paused = true)]
+async fn paused() {}
+
+fn main() {}

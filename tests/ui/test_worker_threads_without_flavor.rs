@@ -1,0 +1,4 @@
+#[coro::test(worker_threads = 2)]
+async fn two_workers() {}
+
+fn main() {}

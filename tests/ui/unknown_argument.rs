@@ -1,0 +1,2 @@
+#[coro::main(threads = 4)]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[coro::main(worker_threads = "4")]
+async fn main() {}
