@@ -16,11 +16,9 @@ pub(crate) use loom::{
 };
 
 #[cfg(not(loom))]
-pub(crate) use std::{
-    sync::{
-        atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
-        Arc, Condvar, Mutex, MutexGuard,
-    },
+pub(crate) use std::sync::{
+    atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
+    Arc, Condvar, Mutex, MutexGuard,
 };
 
 /// `std::cell::UnsafeCell` with loom's access API (`with`, `with_mut`).

@@ -115,7 +115,10 @@ impl Park for ThreadPark {
         while !*notified {
             match deadline {
                 None => {
-                    notified = self.condvar.wait(notified).unwrap_or_else(|e| e.into_inner());
+                    notified = self
+                        .condvar
+                        .wait(notified)
+                        .unwrap_or_else(|e| e.into_inner());
                 }
                 Some(deadline) => {
                     let now = Instant::now();

@@ -8,7 +8,7 @@
 //! the body of the `async fn` on it with `block_on`, the way Python's `asyncio.run(main())` runs
 //! a coroutine:
 //!
-//! ```rust,ignore
+//! ```
 //! #[coro::main]
 //! async fn main() {
 //!     println!("hello from a coro task");
@@ -17,26 +17,30 @@
 //!
 //! expands to (roughly)
 //!
-//! ```rust,ignore
+//! ```
 //! fn main() {
+//!     async fn body() {
+//!         println!("hello from a coro task");
+//!     }
 //!     let rt = ::coro::Runtime::builder()
 //!         .build()
 //!         .expect("coro: failed to build the runtime");
-//!     let body = async move {
-//!         println!("hello from a coro task");
-//!     };
-//!     rt.block_on(body)
+//!     rt.block_on(body())
 //! }
 //! ```
+//!
+//! The body stays in an `async fn` with the declared return type, so it is type-checked, and
+//! its errors are reported, exactly as in any `async fn`.
 #![warn(missing_docs, rust_2018_idioms)]
+// The expansion shown above must spell out `fn main` to be what the macro writes.
+#![allow(clippy::needless_doctest_main)]
 
 use proc_macro::TokenStream;
-use proc_macro2::{Span, TokenStream as TokenStream2, TokenTree};
-use quote::{quote, quote_spanned, ToTokens};
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::{quote, ToTokens};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
-use syn::{Attribute, Error, Expr, ExprLit, Ident, ItemFn, Lit, Meta, ReturnType, Token};
+use syn::{Attribute, Error, Expr, ExprLit, FnArg, Ident, ItemFn, Lit, Meta, Pat, PatIdent, Token};
 
 /// Runs an `async fn main` on a coro runtime.
 ///
@@ -61,7 +65,7 @@ use syn::{Attribute, Error, Expr, ExprLit, Ident, ItemFn, Lit, Meta, ReturnType,
 ///
 /// # Examples
 ///
-/// ```rust,ignore
+/// ```
 /// #[coro::main]
 /// async fn main() {
 ///     let answer = coro::spawn(async { 6 * 7 }).await.unwrap();
@@ -71,7 +75,7 @@ use syn::{Attribute, Error, Expr, ExprLit, Ident, ItemFn, Lit, Meta, ReturnType,
 ///
 /// A single-threaded event loop, and `?` in the body:
 ///
-/// ```rust,ignore
+/// ```
 /// #[coro::main(flavor = "current_thread")]
 /// async fn main() -> Result<(), Box<dyn std::error::Error>> {
 ///     let n: u32 = "42".parse()?;
@@ -82,7 +86,7 @@ use syn::{Attribute, Error, Expr, ExprLit, Ident, ItemFn, Lit, Meta, ReturnType,
 ///
 /// Four worker threads, whatever the number of cores:
 ///
-/// ```rust,ignore
+/// ```
 /// #[coro::main(worker_threads = 4)]
 /// async fn main() {
 ///     // ...
@@ -116,7 +120,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Examples
 ///
-/// ```rust,ignore
+/// In an integration test or a `#[cfg(test)]` module:
+///
+/// ```no_run
 /// #[coro::test]
 /// async fn spawned_task_returns_its_value() {
 ///     let value = coro::spawn(async { 5 }).await.unwrap();
@@ -213,7 +219,18 @@ fn entry(args: TokenStream2, item: TokenStream2, kind: Kind) -> TokenStream2 {
         ));
     }
 
-    let has_args = !input.sig.inputs.is_empty();
+    let is_method = matches!(input.sig.inputs.first(), Some(FnArg::Receiver(_)));
+    if let Some(FnArg::Receiver(receiver)) = input.sig.inputs.first() {
+        push(Error::new_spanned(
+            receiver,
+            format!(
+                "`{}` cannot be used on a method; put it on a free function",
+                kind.attr()
+            ),
+        ));
+    }
+
+    let has_args = !input.sig.inputs.is_empty() && !is_method;
     match kind {
         Kind::Main if has_args && input.sig.ident == "main" => push(Error::new_spanned(
             &input.sig.inputs,
@@ -257,7 +274,7 @@ fn entry(args: TokenStream2, item: TokenStream2, kind: Kind) -> TokenStream2 {
     }
     // A broken test is emitted without its `#[test]` marker: the test harness would only add
     // more errors about it (arguments, a second `#[test]`).
-    let item = if not_async {
+    let item = if not_async || is_method {
         // The function is valid as written: keep it as it is.
         input.into_token_stream()
     } else {
@@ -273,10 +290,10 @@ fn move_parameters_into_body(input: &mut ItemFn) {
     let mut stmts: Vec<syn::Stmt> = inputs
         .into_iter()
         .filter_map(|arg| match arg {
-            syn::FnArg::Typed(syn::PatType { pat, ty, .. }) => {
+            FnArg::Typed(syn::PatType { pat, ty, .. }) => {
                 Some(syn::parse_quote!(let #pat: #ty = ::core::unreachable!();))
             }
-            syn::FnArg::Receiver(_) => None,
+            FnArg::Receiver(_) => None,
         })
         .collect();
     stmts.append(&mut input.block.stmts);
@@ -439,18 +456,61 @@ fn parse_worker_threads(meta: &Meta) -> syn::Result<usize> {
 }
 
 /// The function that builds the runtime and `block_on`s the original body.
+///
+/// The original function is kept, renamed, as an `async fn` nested in the generated one:
+///
+/// ```text
+/// #[attrs] pub fn name(__coro_arg0: A) -> R {
+///     async fn __coro_body(a: A) -> R { BODY }
+///     let __coro_rt = ::coro::Runtime::builder()/* flavor */.build().expect(..);
+///     __coro_rt.block_on(__coro_body(__coro_arg0))
+/// }
+/// ```
+///
+/// Keeping the body in an `async fn` with the declared return type (rather than in an
+/// `async move` block, whose output type is only inferred) means the compiler checks the body
+/// exactly as it checks any `async fn`: `return` and `?` work, `?` and `.into()` take their
+/// target type from the declared one, and a wrong type is reported on the offending
+/// expression, not on the macro.
 fn expand(input: ItemFn, kind: Kind, config: &Config) -> TokenStream2 {
     let ItemFn {
         attrs,
         vis,
-        mut sig,
+        sig,
         block,
     } = input;
-    sig.asyncness = None;
 
     // Hygienic names: the user's body cannot see or shadow them.
     let rt = Ident::new("__coro_rt", Span::mixed_site());
     let body = Ident::new("__coro_body", Span::mixed_site());
+
+    // The outer function: not async, and its parameters bound to plain names to pass on (the
+    // patterns of the original parameters stay on the inner function).
+    let mut outer = sig.clone();
+    outer.asyncness = None;
+    let mut args = Vec::new();
+    for (i, arg) in outer.inputs.iter_mut().enumerate() {
+        if let FnArg::Typed(param) = arg {
+            let name = Ident::new(&format!("__coro_arg{i}"), Span::mixed_site());
+            param.attrs.clear();
+            *param.pat = Pat::Ident(PatIdent {
+                attrs: Vec::new(),
+                by_ref: None,
+                mutability: None,
+                ident: name.clone(),
+                subpat: None,
+            });
+            args.push(name);
+        }
+    }
+
+    let mut inner = sig;
+    inner.ident = body.clone();
+    inner.abi = None;
+    let mut call = quote!(#body(#(#args),*));
+    if inner.unsafety.is_some() {
+        call = quote!(unsafe { #call });
+    }
 
     let mut builder = quote!(::coro::Runtime::builder());
     if config.flavor == Flavor::CurrentThread {
@@ -460,32 +520,6 @@ fn expand(input: ItemFn, kind: Kind, config: &Config) -> TokenStream2 {
         builder = quote!(#builder.worker_threads(#n));
     }
 
-    // Pin the body and name its output type: this drives type inference for `?` and `.into()`
-    // in the body from the declared return type, and errors point at the body. An
-    // `impl Trait` return type cannot be written in a `let`, so it is left to inference.
-    let block_span = block.span();
-    let pinned = match &sig.output {
-        ReturnType::Type(_, ty) if contains_impl(ty.to_token_stream()) => {
-            quote_spanned! {block_span=>
-                #[allow(clippy::redundant_async_block)]
-                let #body = async move #block;
-            }
-        }
-        output => {
-            let output_ty = match output {
-                ReturnType::Default => quote!(()),
-                ReturnType::Type(_, ty) => ty.to_token_stream(),
-            };
-            quote_spanned! {block_span=>
-                #[allow(clippy::redundant_async_block)]
-                let #body = ::core::pin::pin!(async move #block);
-                let #body: ::core::pin::Pin<
-                    &mut dyn ::core::future::Future<Output = #output_ty>,
-                > = #body;
-            }
-        }
-    };
-
     let test_attr = match kind {
         Kind::Test => quote!(#[::core::prelude::v1::test]),
         Kind::Main => quote!(),
@@ -494,20 +528,12 @@ fn expand(input: ItemFn, kind: Kind, config: &Config) -> TokenStream2 {
     quote! {
         #test_attr
         #(#attrs)*
-        #vis #sig {
-            // The runtime first, so that it outlives the body (locals drop in reverse order).
+        #vis #outer {
+            #[allow(clippy::unused_async)]
+            #inner #block
             #[allow(clippy::expect_used)]
             let #rt = #builder.build().expect("coro: failed to build the runtime");
-            #pinned
-            #rt.block_on(#body)
+            #rt.block_on(#call)
         }
     }
-}
-
-fn contains_impl(tokens: TokenStream2) -> bool {
-    tokens.into_iter().any(|tt| match tt {
-        TokenTree::Ident(ident) => ident == "impl",
-        TokenTree::Group(group) => contains_impl(group.stream()),
-        _ => false,
-    })
 }

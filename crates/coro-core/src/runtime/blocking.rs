@@ -104,7 +104,10 @@ impl BlockingPool {
         let mut state = lock(&shared.state);
         while state.threads > 0 {
             state = match deadline {
-                None => shared.all_exited.wait(state).unwrap_or_else(|e| e.into_inner()),
+                None => shared
+                    .all_exited
+                    .wait(state)
+                    .unwrap_or_else(|e| e.into_inner()),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {

@@ -2,12 +2,12 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use crate::loom::Arc;
 use crate::park::{Park, ThreadPark};
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::{Handle, HandleInner, Runtime, Scheduler};
 use crate::scheduler::parker::Driver;
 use crate::scheduler::{current_thread, multi_thread};
+use std::sync::Arc;
 
 /// Configures and builds a [`Runtime`].
 ///
@@ -214,9 +214,9 @@ impl Builder {
                 },
             )),
             Flavor::MultiThread => {
-                let workers = self.worker_threads.unwrap_or_else(|| {
-                    std::thread::available_parallelism().map_or(1, usize::from)
-                });
+                let workers = self
+                    .worker_threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
                 Scheduler::MultiThread(multi_thread::Shared::new(
                     driver,
                     multi_thread::Config {

@@ -14,6 +14,8 @@ mod builder;
 pub(crate) mod context;
 mod handle;
 mod park_thread;
+#[cfg(test)]
+mod tests;
 
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle};

@@ -73,7 +73,7 @@ struct Core {
 
 /// The core of the scheduler this thread is running, if any.
 struct Running {
-    shared: *const Shared,
+    shared: Arc<Shared>,
     core: RefCell<Box<Core>>,
 }
 
@@ -116,13 +116,17 @@ impl Shared {
             // SAFETY: `RUNNING` is only non-null while `run_with_core` is on
             // the stack of this thread, which owns the pointee.
             let running = unsafe { &*running };
-            if !std::ptr::eq(running.shared, self) {
+            if !std::ptr::eq(Arc::as_ptr(&running.shared), self) {
                 return None;
             }
             // `try_borrow_mut` fails only when a task is scheduled from
             // inside code that already holds the core (dropping a task's
             // future at shutdown); the injection queue takes it then.
-            running.core.try_borrow_mut().ok().map(|mut core| f(&mut core))
+            running
+                .core
+                .try_borrow_mut()
+                .ok()
+                .map(|mut core| f(&mut core))
         })
     }
 
@@ -219,7 +223,7 @@ fn run_with_core<F: Future>(
     mut future: std::pin::Pin<&mut F>,
 ) -> F::Output {
     let running = Running {
-        shared: Arc::as_ptr(shared),
+        shared: shared.clone(),
         core: RefCell::new(core),
     };
     // Puts the core back and clears the thread-local, even on panic.
@@ -309,8 +313,7 @@ where
             return None;
         }
         // SAFETY: see `Shared::with_local_core`.
-        let shared = unsafe { &*(*running).shared };
-        context::try_current().map(|_| shared as *const Shared)
+        Some(unsafe { &*running }.shared.clone())
     });
     let Some(shared) = shared else {
         panic!(
@@ -319,12 +322,6 @@ where
              inside `coro::block_on`, `#[coro::main(flavor = \"current_thread\")]` \
              or `#[coro::test]`, or from a task of such a runtime."
         )
-    };
-    // SAFETY: `shared` is alive: it is the runtime whose `block_on` is on this
-    // thread's stack, and that `block_on` holds an `Arc` to it.
-    let shared = unsafe {
-        std::sync::Arc::increment_strong_count(shared);
-        Arc::from_raw(shared)
     };
     // SAFETY: `Locality::ThreadLocal` has no `Send` requirement.
     unsafe { spawn_on(&shared, future, Locality::ThreadLocal) }

@@ -41,12 +41,14 @@ const NOTIFIED: usize = 3;
 
 /// The runtime's one [`Park`], with the flag that lets one thread in.
 pub(crate) struct Driver {
-    park: Arc<dyn Park>,
+    // std's `Arc`, even under loom: loom's cannot hold a trait object, and
+    // the `Park` itself is not what the models check.
+    park: std::sync::Arc<dyn Park>,
     in_use: crate::loom::AtomicBool,
 }
 
 impl Driver {
-    pub(crate) fn new(park: Arc<dyn Park>) -> Arc<Driver> {
+    pub(crate) fn new(park: std::sync::Arc<dyn Park>) -> Arc<Driver> {
         Arc::new(Driver {
             park,
             in_use: crate::loom::AtomicBool::new(false),
@@ -200,7 +202,7 @@ mod loom_tests {
     #[test]
     fn unpark_always_ends_park() {
         loom::model(|| {
-            let driver = Driver::new(Arc::new(ThreadPark::new()));
+            let driver = Driver::new(std::sync::Arc::new(ThreadPark::new()));
             let a = Arc::new(Parker::new(driver.clone()));
             let b = Arc::new(Parker::new(driver));
             let (a2, b2) = (a.clone(), b.clone());
@@ -219,7 +221,7 @@ mod loom_tests {
     #[test]
     fn token_survives() {
         loom::model(|| {
-            let driver = Driver::new(Arc::new(ThreadPark::new()));
+            let driver = Driver::new(std::sync::Arc::new(ThreadPark::new()));
             let p = Arc::new(Parker::new(driver));
             p.unpark();
             p.park(None);

@@ -107,8 +107,9 @@ impl JoinError {
     /// ```
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic()
-            .expect("`JoinError::into_panic` called on a cancelled task's error; check `is_panic()` first")
+        self.try_into_panic().expect(
+            "`JoinError::into_panic` called on a cancelled task's error; check `is_panic()` first",
+        )
     }
 
     /// Returns the panic payload, or the error back if the task was

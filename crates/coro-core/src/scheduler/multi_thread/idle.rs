@@ -26,9 +26,10 @@
 //! If work is visible and some worker sleeps, then some worker is searching
 //! or will be woken. The pusher publishes the work, then (`SeqCst` fence)
 //! reads the counters; a worker going to sleep updates the counters, then
-//! (`SeqCst` read-modify-write) re-checks every queue if it was the last
-//! searcher. One of the two sees the other. The loom model below runs a
-//! pusher against a worker going to sleep.
+//! (`SeqCst` fence) re-checks every queue if it was the last searcher. With
+//! a fence on each side, one of the two must see the other's write (the
+//! classic store-buffer argument). The loom model below runs a pusher
+//! against a worker going to sleep.
 //!
 //! The counters share one atomic so they change together:
 //! `state = num_unparked << UNPARK_SHIFT | num_searching`.
@@ -98,7 +99,16 @@ impl Idle {
         let dec = (1 << UNPARK_SHIFT) | usize::from(is_searching);
         let prev = self.state.fetch_sub(dec, Ordering::SeqCst);
         sleepers.push(worker);
-        is_searching && num_searching(prev) == 1
+        let is_last_searcher = is_searching && num_searching(prev) == 1;
+        if is_last_searcher {
+            // The other half of the store-buffer pattern in
+            // `notify_should_wakeup`: our counter update is ordered before
+            // the caller's re-check of the queues. A fence, not just a SeqCst
+            // RMW, because only fences order a later plain load this way
+            // (and loom models exactly that).
+            fence(Ordering::SeqCst);
+        }
+        is_last_searcher
     }
 
     /// Tries to become a searcher. Fails if half the workers already search.

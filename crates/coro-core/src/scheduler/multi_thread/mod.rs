@@ -81,7 +81,7 @@ pub(crate) struct Shared {
     owned: OwnedTasks,
     shutdown: AtomicBool,
     /// Cores waiting for their worker thread to start.
-    cores: Mutex<Vec<Box<worker::Core>>>,
+    cores: Mutex<Vec<worker::Core>>,
     /// Number of worker threads still running, and its condvar.
     running: Mutex<usize>,
     all_exited: Condvar,
@@ -100,7 +100,7 @@ impl Shared {
                 steal,
                 parker: Parker::new(driver.clone()),
             });
-            cores.push(Box::new(worker::Core::new(index, local)));
+            cores.push(worker::Core::new(index, local));
         }
         // Workers take cores by popping; reverse so worker 0 gets core 0.
         cores.reverse();
@@ -123,14 +123,12 @@ impl Shared {
         for index in 0..self.config.worker_threads {
             let shared = self.clone();
             let handle = handle.clone();
-            let core = lock(&self.cores)
-                .pop()
-                .expect("one core per worker thread");
+            let core = lock(&self.cores).pop().expect("one core per worker thread");
             let name = format!("{}-{index}", self.config.thread_name);
             *lock(&self.running) += 1;
             let spawned = std::thread::Builder::new()
                 .name(name)
-                .spawn(move || worker::run(shared, core, handle));
+                .spawn(move || worker::run(shared, Box::new(core), handle));
             match spawned {
                 Ok(thread) => lock(&self.threads).push(thread),
                 Err(err) => {
@@ -193,7 +191,10 @@ impl Shared {
         let mut running = lock(&self.running);
         while *running > 0 {
             running = match deadline {
-                None => self.all_exited.wait(running).unwrap_or_else(|e| e.into_inner()),
+                None => self
+                    .all_exited
+                    .wait(running)
+                    .unwrap_or_else(|e| e.into_inner()),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {

@@ -220,12 +220,11 @@ impl<T> Local<T> {
             } else {
                 pack(steal, next_real)
             };
-            match self.inner.head.compare_exchange(
-                head,
-                next,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            match self
+                .inner
+                .head
+                .compare_exchange(head, next, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => break real,
                 Err(actual) => head = actual,
             }
@@ -412,7 +411,10 @@ mod tests {
     fn cursors_wrap_around_u32() {
         let (_steal, mut local) = local::<usize>();
         let start = u32::MAX - 3;
-        local.inner.head.store(pack(start, start), Ordering::Relaxed);
+        local
+            .inner
+            .head
+            .store(pack(start, start), Ordering::Relaxed);
         local.inner.tail.store(start, Ordering::Relaxed);
         let sink = Sink::default();
         for i in 0..8 {

@@ -228,7 +228,10 @@ impl Context {
         let index = core.index;
         *self.core.borrow_mut() = Some(core);
         self.shared.remotes[index].parker.driver().poll_now();
-        self.core.borrow_mut().take().expect("core is in the context")
+        self.core
+            .borrow_mut()
+            .take()
+            .expect("core is in the context")
     }
 
     /// Sleeps until there may be work. See `idle.rs` for the protocol.
@@ -238,7 +241,9 @@ impl Context {
             return core;
         }
         let index = core.index;
-        let was_last_searcher = shared.idle.transition_worker_to_parked(index, core.is_searching);
+        let was_last_searcher = shared
+            .idle
+            .transition_worker_to_parked(index, core.is_searching);
         core.is_searching = false;
         if was_last_searcher && shared.has_visible_work() {
             // Work arrived while we were the last one looking: make sure
@@ -250,7 +255,11 @@ impl Context {
             // driver on this thread land in our own queue.
             *self.core.borrow_mut() = Some(core);
             shared.remotes[index].parker.park(None);
-            core = self.core.borrow_mut().take().expect("core is in the context");
+            core = self
+                .core
+                .borrow_mut()
+                .take()
+                .expect("core is in the context");
 
             if !shared.idle.is_parked(index) {
                 // Notified: we were counted as unparked and searching.
