@@ -20,7 +20,9 @@ async fn main() {
 
     // 1. spawn + join: each task returns its index; the sum proves none was lost.
     let start = Instant::now();
-    let handles: Vec<_> = (0..tasks).map(|i| coro::spawn(async move { i as u64 })).collect();
+    let handles: Vec<_> = (0..tasks)
+        .map(|i| coro::spawn(async move { i as u64 }))
+        .collect();
     let mut sum = 0u64;
     for handle in handles {
         sum += handle.await.expect("task failed");

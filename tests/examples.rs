@@ -24,7 +24,13 @@ fn spawn_storm_joins_every_task() {
     let out = run_example("spawn_storm", &["20000"]);
     let lines: Vec<_> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
-    assert!(lines[0].starts_with("spawned and joined 20000 tasks in "), "{out}");
+    assert!(
+        lines[0].starts_with("spawned and joined 20000 tasks in "),
+        "{out}"
+    );
     assert!(lines[0].ends_with(" sum 199990000"), "{out}");
-    assert!(lines[1].starts_with("1000 tasks switched 100000 times in "), "{out}");
+    assert!(
+        lines[1].starts_with("1000 tasks switched 100000 times in "),
+        "{out}"
+    );
 }

@@ -25,15 +25,12 @@ use futures::StreamExt;
 
 // ---- helpers ------------------------------------------------------------------------------
 
+const FLAVORS: [&str; 2] = ["current_thread", "multi_thread"];
+
 /// The two schedulers: a current-thread runtime and a two-worker multi-thread runtime.
 fn flavors() -> [(&'static str, Runtime); 2] {
-    [
-        ("current_thread", current_thread()),
-        ("multi_thread", multi_thread(2)),
-    ]
+    FLAVORS.map(|flavor| (flavor, build(flavor, |_| {})))
 }
-
-const FLAVORS: [&str; 2] = ["current_thread", "multi_thread"];
 
 /// A runtime of the named flavor (two workers for the multi-thread one), with extra settings.
 fn build(flavor: &str, configure: impl FnOnce(&mut Builder)) -> Runtime {
@@ -488,24 +485,24 @@ fn both_workers_survive_panics() {
 
 #[test]
 fn panics_in_spawn_blocking_are_caught() {
-    for (flavor, rt) in flavors() {
-        let rt_blocking = Runtime::builder()
-            .max_blocking_threads(1)
-            .current_thread()
-            .build()
-            .unwrap();
-        for rt in [&rt, &rt_blocking] {
+    for flavor in FLAVORS {
+        // Default pool, and a pool of one thread, which must survive the panics.
+        for max in [512, 1] {
+            let rt = build(flavor, |b| {
+                b.max_blocking_threads(max);
+            });
             rt.block_on(async {
                 let err = coro::spawn_blocking(|| -> u32 { panic!("blocking boom") })
                     .await
                     .unwrap_err();
-                assert_eq!(panic_payload(err), "blocking boom", "{flavor}");
-                let err = coro::spawn_blocking(|| -> u32 { panic!("blocking {}", 7) })
+                assert_eq!(panic_payload(err), "blocking boom", "{flavor}/{max}");
+                let n = std::hint::black_box(7);
+                let err = coro::spawn_blocking(move || -> u32 { panic!("blocking {n}") })
                     .await
                     .unwrap_err();
                 assert_eq!(err.to_string(), "task panicked: blocking 7");
-                // The pool still runs closures (with a cap of one thread: on the thread
-                // that panicked, or a replacement).
+                assert_eq!(panic_payload(err), "blocking 7");
+                // The pool still runs closures.
                 let results: Vec<_> = (0..10u32)
                     .map(|i| coro::spawn_blocking(move || i * i))
                     .collect();
@@ -515,6 +512,8 @@ fn panics_in_spawn_blocking_are_caught() {
                     .map(Result::unwrap)
                     .collect();
                 assert_eq!(squares, (0..10).map(|i| i * i).collect::<Vec<_>>());
+                // And async tasks are unaffected.
+                assert_eq!(coro::spawn(async { 3 }).await.unwrap(), 3, "{flavor}/{max}");
             });
         }
     }
@@ -530,7 +529,7 @@ fn a_panic_drops_values_and_wakes_the_joiner_waiting_elsewhere() {
                 panic!("after go");
             });
             // The joiner is already waiting when the panic happens.
-            let joiner = coro::spawn(async move { task.await });
+            let joiner = coro::spawn(task);
             coro::yield_now().await;
             go_tx.send(()).unwrap();
             let err = joiner.await.unwrap().unwrap_err();

@@ -23,6 +23,11 @@ use crate::runtime::{context, Handle, HandleInner};
 use crate::task::harness::{self, Locality, Runnable};
 use crate::task::JoinHandle;
 
+thread_local! {
+    /// The pool whose thread this is, if any.
+    static CURRENT_POOL: std::cell::Cell<*const Shared> = const { std::cell::Cell::new(std::ptr::null()) };
+}
+
 pub(crate) struct BlockingPool {
     shared: Arc<Shared>,
 }
@@ -101,8 +106,11 @@ impl BlockingPool {
         drop(queued);
 
         let deadline = timeout.map(|t| Instant::now() + t);
+        // Dropped from inside one of our own closures: that thread exits on
+        // its own once the closure returns; do not wait for it.
+        let own = usize::from(CURRENT_POOL.with(|p| std::ptr::eq(p.get(), Arc::as_ptr(shared))));
         let mut state = lock(&shared.state);
-        while state.threads > 0 {
+        while state.threads > own {
             state = match deadline {
                 None => shared
                     .all_exited
@@ -180,6 +188,7 @@ impl Shared {
     }
 
     fn run(&self, id: usize) {
+        CURRENT_POOL.with(|p| p.set(self));
         // Enter the runtime (not as a driver: `block_on` is allowed here).
         let _context = self
             .handle
@@ -218,8 +227,7 @@ impl Shared {
             }
         }
         state.threads -= 1;
-        if state.threads == 0 {
-            self.all_exited.notify_all();
-        }
+        // Every exit: a `shutdown` called from a pool thread waits for one.
+        self.all_exited.notify_all();
     }
 }

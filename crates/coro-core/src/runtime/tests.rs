@@ -277,3 +277,35 @@ fn spawn_outside_a_runtime_says_how_to_fix_it() {
     let message = panic_message(result.unwrap_err());
     assert!(message.contains("#[coro::main]"), "{message}");
 }
+
+#[test]
+fn only_idle_tasks_are_registered() {
+    use crate::runtime::Scheduler;
+    use crate::scheduler::Schedule;
+
+    let rt = Builder::new().current_thread().build().unwrap();
+    let registered = |rt: &Runtime| match &rt.handle().inner.scheduler {
+        Scheduler::CurrentThread(shared) => shared.owned().len(),
+        Scheduler::MultiThread(shared) => shared.owned().len(),
+    };
+    let idle: Vec<_> = (0..5)
+        .map(|_| rt.spawn(std::future::pending::<()>()))
+        .collect();
+    let done: Vec<_> = (0..5).map(|i| rt.spawn(async move { i })).collect();
+    rt.block_on(async {
+        for handle in done {
+            handle.await.unwrap();
+        }
+    });
+    // Tasks that finished on their first poll never touched the registry.
+    assert_eq!(registered(&rt), 5);
+    for handle in &idle {
+        handle.abort();
+    }
+    rt.block_on(async {
+        for handle in idle {
+            assert!(handle.await.unwrap_err().is_cancelled());
+        }
+    });
+    assert_eq!(registered(&rt), 0);
+}

@@ -46,7 +46,7 @@ use crate::runtime::{context, Handle};
 use crate::scheduler::inject::Inject;
 use crate::scheduler::parker::{Driver, Parker};
 use crate::scheduler::{spawn_on, Schedule};
-use crate::task::harness::{Locality, Runnable};
+use crate::task::harness::{cancel, Locality, Runnable};
 use crate::task::registry::OwnedTasks;
 use crate::task::JoinHandle;
 
@@ -60,6 +60,9 @@ pub(crate) struct Shared {
     owned: OwnedTasks,
     parker: Parker,
     core: Mutex<Option<Box<Core>>>,
+    /// Local tasks that became runnable while a thread other than their
+    /// owner drove the runtime; their owner picks them up in `block_on`.
+    stranded: Mutex<Vec<Runnable>>,
     /// Threads waiting in `block_on` for the core to come back.
     core_waiters: Mutex<Vec<Thread>>,
     shutdown: AtomicBool,
@@ -91,6 +94,7 @@ impl Shared {
                 queue: VecDeque::with_capacity(64),
                 tick: 0,
             }))),
+            stranded: Mutex::new(Vec::new()),
             core_waiters: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
             config,
@@ -133,21 +137,38 @@ impl Shared {
     /// Stops the scheduler: refuses new work, cancels every task.
     pub(crate) fn shutdown(&self) {
         self.shutdown.store(true, Ordering::SeqCst);
-        // Tasks in the local queue (the core is back here since no
-        // `block_on` can run while the runtime is being dropped).
+        // The core is here unless a `block_on` is still running (the
+        // runtime was dropped from inside one of its own tasks); that
+        // `block_on` then cancels the core's tasks when it returns.
         let core = lock(&self.core).take();
-        drop(core);
-        drop(self.inject.close());
+        if let Some(core) = core {
+            core.queue.into_iter().for_each(cancel);
+        }
+        self.inject.close().into_iter().for_each(cancel);
+        std::mem::take(&mut *lock(&self.stranded))
+            .into_iter()
+            .for_each(cancel);
         self.owned.close_and_wake_all();
-        // Destructors run above may have queued more work into the core-less
-        // scheduler; `schedule` dropped it already because of the flag.
+    }
+
+    /// Moves local tasks owned by this thread from `stranded` into `core`.
+    fn adopt_stranded(&self, core: &mut Core) {
+        let mut stranded = lock(&self.stranded);
+        if stranded.is_empty() {
+            return;
+        }
+        let (mine, others): (Vec<_>, Vec<_>) = stranded
+            .drain(..)
+            .partition(|task| task.metadata().is_runnable_here());
+        *stranded = others;
+        core.queue.extend(mine);
     }
 }
 
 impl Schedule for Shared {
     fn schedule(self: &Arc<Self>, task: Runnable, _info: ScheduleInfo) {
         if self.shutdown.load(Ordering::Acquire) {
-            drop(task);
+            cancel(task);
             return;
         }
         let mut task = Some(task);
@@ -159,7 +180,7 @@ impl Schedule for Shared {
         }
         match self.inject.push(task.take().unwrap()) {
             Ok(()) => self.parker.unpark(),
-            Err(task) => drop(task),
+            Err(task) => cancel(task),
         }
     }
 
@@ -242,7 +263,12 @@ fn run_with_core<F: Future>(
                     tick: 0,
                 }),
             );
-            *lock(&self.shared.core) = Some(core);
+            if self.shared.shutdown.load(Ordering::SeqCst) {
+                // Shut down while we ran: cancel instead of putting back.
+                core.queue.into_iter().for_each(cancel);
+            } else {
+                *lock(&self.shared.core) = Some(core);
+            }
             for thread in lock(&self.shared.core_waiters).drain(..) {
                 thread.unpark();
             }
@@ -254,6 +280,8 @@ fn run_with_core<F: Future>(
         running: &running,
         previous,
     };
+
+    shared.adopt_stranded(&mut running.core.borrow_mut());
 
     let main_waker = std::sync::Arc::new(MainWaker {
         woken: AtomicBool::new(true),
@@ -281,6 +309,11 @@ fn run_with_core<F: Future>(
                 }
             };
             let Some(task) = task else { break };
+            if !task.metadata().is_runnable_here() {
+                // A local task of another thread: only its owner may poll it.
+                lock(&shared.stranded).push(task);
+                continue;
+            }
             coop::with_budget(|| task.run());
             ran += 1;
         }

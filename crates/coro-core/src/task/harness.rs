@@ -21,6 +21,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
+use std::thread::ThreadId;
 
 use async_task::{Builder, ScheduleInfo, WithInfo};
 
@@ -39,6 +40,8 @@ pub(crate) struct TaskMeta {
     /// The registry of the runtime that owns this task, if it has one
     /// (blocking tasks never pend, so they have none).
     owned: Option<NonNull<OwnedTasks>>,
+    /// For a `spawn_local` task, the only thread allowed to poll or drop it.
+    owner: Option<ThreadId>,
 }
 
 // SAFETY: `owned` points into the scheduler that the task's schedule
@@ -50,12 +53,20 @@ unsafe impl Send for TaskMeta {}
 unsafe impl Sync for TaskMeta {}
 
 impl TaskMeta {
-    fn new(owned: Option<&OwnedTasks>) -> TaskMeta {
+    fn new(owned: Option<&OwnedTasks>, owner: Option<ThreadId>) -> TaskMeta {
         TaskMeta {
             aborted: AtomicBool::new(false),
             slot: AtomicUsize::new(NOT_REGISTERED),
             owned: owned.map(NonNull::from),
+            owner,
         }
+    }
+
+    /// Whether this thread may poll or drop the task: always, unless it is
+    /// a local task spawned by another thread.
+    pub(crate) fn is_runnable_here(&self) -> bool {
+        self.owner
+            .is_none_or(|owner| owner == std::thread::current().id())
     }
 
     pub(crate) fn slot(&self) -> usize {
@@ -92,7 +103,11 @@ impl TaskMeta {
 
 /// The future async-task actually runs.
 pub(crate) struct Harness<F> {
-    future: F,
+    /// `None` once the user's future has been dropped (completed, panicked
+    /// or aborted). We drop it ourselves, inside `catch_unwind`, so that a
+    /// destructor that panics becomes a `JoinError` instead of unwinding
+    /// into async-task (which would abort the process).
+    future: Option<F>,
     meta: NonNull<TaskMeta>,
     registered: bool,
 }
@@ -107,24 +122,36 @@ impl<F: Future> Future for Harness<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: `future` is structurally pinned: it is never moved out of
-        // the harness, and the harness is pinned in its task allocation.
+        // the harness (only dropped in place), and the harness is pinned in
+        // its task allocation.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see the `Send` impl.
         let meta = unsafe { this.meta.as_ref() };
         if meta.is_aborted() {
-            return Poll::Ready(Err(JoinError::cancelled()));
+            return Poll::Ready(this.drop_future().and(Err(JoinError::cancelled())));
         }
+        let Some(future) = this.future.as_mut() else {
+            // async-task never polls a task again after it returned `Ready`.
+            unreachable!("task polled after completion");
+        };
         // SAFETY: as above, the future is pinned.
-        let future = unsafe { Pin::new_unchecked(&mut this.future) };
-        // The future is dropped right after a panic (we return `Ready`), so
-        // nobody observes it in a broken state: asserting unwind safety is
-        // sound in the sense `UnwindSafe` cares about.
+        let future = unsafe { Pin::new_unchecked(future) };
+        // After a panic the future is dropped at once (below), so nobody
+        // observes it in a broken state: asserting unwind safety is sound in
+        // the sense `UnwindSafe` cares about.
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Ready(output)) => Poll::Ready(this.drop_future().map(|()| output)),
             Ok(Poll::Pending) => {
                 if !this.registered {
                     if let Some(owned) = meta.owned() {
                         this.registered = owned.register(meta, cx.waker());
+                        if !this.registered {
+                            // The runtime is shutting down: nothing would ever
+                            // wake this task again, so cancel it now.
+                            return Poll::Ready(
+                                this.drop_future().and(Err(JoinError::cancelled())),
+                            );
+                        }
                         if meta.is_aborted() {
                             // Aborted between our check and the registration;
                             // make sure we are polled again to notice.
@@ -134,13 +161,30 @@ impl<F: Future> Future for Harness<F> {
                 }
                 Poll::Pending
             }
-            Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
+            Err(payload) => {
+                // A second panic from the destructor is dropped: the first
+                // one is the interesting one.
+                let _ = this.drop_future();
+                Poll::Ready(Err(JoinError::panic(payload)))
+            }
         }
+    }
+}
+
+impl<F> Harness<F> {
+    /// Drops the user's future in place, turning a panic in its destructor
+    /// into a `JoinError`.
+    fn drop_future(&mut self) -> Result<(), JoinError> {
+        catch_unwind(AssertUnwindSafe(|| self.future = None)).map_err(JoinError::panic)
     }
 }
 
 impl<F> Drop for Harness<F> {
     fn drop(&mut self) {
+        // Cancelled by the scheduler (shutdown): nobody can receive a panic
+        // from the destructor, and letting it unwind into async-task would
+        // abort the process, so it is swallowed.
+        let _ = self.drop_future();
         if self.registered {
             // SAFETY: see the `Send` impl.
             let meta = unsafe { self.meta.as_ref() };
@@ -178,9 +222,13 @@ where
     F::Output: 'static,
     S: Fn(Runnable, ScheduleInfo) + Send + Sync + 'static,
 {
-    let builder = Builder::new().metadata(TaskMeta::new(owned));
+    let owner = match locality {
+        Locality::Sendable => None,
+        Locality::ThreadLocal => Some(std::thread::current().id()),
+    };
+    let builder = Builder::new().metadata(TaskMeta::new(owned, owner));
     let wrap = |meta: &TaskMeta| Harness {
-        future,
+        future: Some(future),
         meta: NonNull::from(meta),
         registered: false,
     };
@@ -192,4 +240,19 @@ where
     };
     let handle = JoinHandle::new(task);
     (runnable, handle)
+}
+
+/// Cancels a task the scheduler will not run: drops its `Runnable`, which
+/// drops the future and tells the `JoinHandle`.
+///
+/// A local task may only be dropped by the thread that spawned it (its
+/// future may hold `Rc`s shared with that thread). When a runtime is torn
+/// down from another thread, such a task is leaked instead: a leak is safe,
+/// dropping it here would be a data race (async-task would abort).
+pub(crate) fn cancel(task: Runnable) {
+    if task.metadata().is_runnable_here() {
+        drop(task);
+    } else {
+        std::mem::forget(task);
+    }
 }

@@ -188,8 +188,12 @@ impl Shared {
             remote.parker.unpark();
         }
         let deadline = timeout.map(|t| Instant::now() + t);
+        // Dropped from inside one of our own tasks: this worker cannot exit
+        // until that task returns, so wait for the others only. It exits on
+        // its own right after, dropping its queue.
+        let own = usize::from(worker::is_worker_of(self));
         let mut running = lock(&self.running);
-        while *running > 0 {
+        while *running > own {
             running = match deadline {
                 None => self
                     .all_exited
@@ -207,7 +211,7 @@ impl Shared {
                 }
             };
         }
-        let all_exited = *running == 0;
+        let all_exited = *running == own;
         drop(running);
         let threads = std::mem::take(&mut *lock(&self.threads));
         if all_exited {
@@ -227,11 +231,10 @@ impl Shared {
     }
 
     fn worker_exited(&self) {
-        let mut running = lock(&self.running);
-        *running -= 1;
-        if *running == 0 {
-            self.all_exited.notify_all();
-        }
+        *lock(&self.running) -= 1;
+        // Every exit, not just the last: `shutdown` called from a worker
+        // waits for the count to reach one, not zero.
+        self.all_exited.notify_all();
     }
 }
 

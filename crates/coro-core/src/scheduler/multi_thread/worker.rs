@@ -101,6 +101,15 @@ pub(super) fn schedule_local(
     })
 }
 
+/// Whether the calling thread is one of `shared`'s workers.
+pub(super) fn is_worker_of(shared: &Shared) -> bool {
+    CURRENT.with(|current| {
+        let cx = current.get();
+        // SAFETY: see `schedule_local`.
+        !cx.is_null() && std::ptr::eq(Arc::as_ptr(&unsafe { &*cx }.shared), shared)
+    })
+}
+
 /// Body of a worker thread.
 pub(super) fn run(shared: Arc<Shared>, core: Box<Core>, handle: Handle) {
     let _runtime = context::enter_runtime(&handle);
