@@ -67,6 +67,14 @@ pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Gives the task about to be polled a fresh budget. Cheaper than
+/// [`with_budget`] (one thread-local write, no restore); for scheduler loops
+/// that already run inside [`with_budget`], which restores the outer value
+/// when the loop exits.
+pub(crate) fn reset_budget() {
+    REMAINING.with(|r| r.set(Some(BUDGET)));
+}
+
 /// Returns `true` unless the current task has spent its budget.
 pub(crate) fn has_budget_remaining() -> bool {
     REMAINING.with(|r| r.get() != Some(0))

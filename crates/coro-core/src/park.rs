@@ -110,6 +110,12 @@ impl fmt::Debug for ThreadPark {
 
 impl Park for ThreadPark {
     fn park(&self, timeout: Option<Duration>) {
+        if timeout == Some(Duration::ZERO) {
+            // A poll: a condvar has no events to dispatch. Returning at once
+            // keeps busy workers off this shared lock; a pending token stays
+            // for the next real park (a spurious wake-up, which is allowed).
+            return;
+        }
         let mut notified = lock(&self.notified);
         let deadline = timeout.map(|t| Instant::now() + t);
         while !*notified {

@@ -71,7 +71,9 @@ pub(crate) struct Shared {
 
 struct Core {
     queue: VecDeque<Runnable>,
-    tick: u32,
+    /// Tasks left before the injection queue gets first pick (a countdown
+    /// rather than `tick % interval`: no division on the hot path).
+    until_global: u32,
 }
 
 /// The core of the scheduler this thread is running, if any.
@@ -92,7 +94,7 @@ impl Shared {
             parker: Parker::new(driver),
             core: Mutex::new(Some(Box::new(Core {
                 queue: VecDeque::with_capacity(64),
-                tick: 0,
+                until_global: 0,
             }))),
             stranded: Mutex::new(Vec::new()),
             core_waiters: Mutex::new(Vec::new()),
@@ -260,7 +262,7 @@ fn run_with_core<F: Future>(
                 &mut *self.running.core.borrow_mut(),
                 Box::new(Core {
                     queue: VecDeque::new(),
-                    tick: 0,
+                    until_global: 0,
                 }),
             );
             if self.shared.shutdown.load(Ordering::SeqCst) {
@@ -290,10 +292,12 @@ fn run_with_core<F: Future>(
     let waker = Waker::from(main_waker.clone());
     let mut cx = Context::from_waker(&waker);
     let config = &shared.config;
-
-    loop {
+    // Each poll below gets a fresh budget (`coop::reset_budget`); this scope
+    // restores the thread's previous budget when `block_on` returns.
+    coop::with_budget(|| loop {
         if main_waker.woken.swap(false, Ordering::AcqRel) {
-            if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+            coop::reset_budget();
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                 return output;
             }
         }
@@ -301,10 +305,11 @@ fn run_with_core<F: Future>(
         while ran < config.event_interval {
             let task = {
                 let mut core = running.core.borrow_mut();
-                core.tick = core.tick.wrapping_add(1);
-                if core.tick % config.global_queue_interval == 0 {
+                if core.until_global == 0 {
+                    core.until_global = config.global_queue_interval;
                     shared.inject.pop().or_else(|| core.queue.pop_front())
                 } else {
+                    core.until_global -= 1;
                     core.queue.pop_front().or_else(|| shared.inject.pop())
                 }
             };
@@ -314,7 +319,8 @@ fn run_with_core<F: Future>(
                 lock(&shared.stranded).push(task);
                 continue;
             }
-            coop::with_budget(|| task.run());
+            coop::reset_budget();
+            task.run();
             ran += 1;
         }
         if main_waker.woken.load(Ordering::Acquire) {
@@ -330,7 +336,7 @@ fn run_with_core<F: Future>(
         } else if running.core.borrow().queue.is_empty() && shared.inject.is_empty() {
             shared.parker.park(None);
         }
-    }
+    })
 }
 
 /// `spawn_local` for the thread's current-thread runtime.

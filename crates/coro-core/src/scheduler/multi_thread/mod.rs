@@ -172,6 +172,13 @@ impl Shared {
         }
     }
 
+    /// `notify_parked` for a worker that pushed into its own queue.
+    fn notify_parked_local(&self) {
+        if let Some(index) = self.idle.worker_to_notify_local() {
+            self.remotes[index].parker.unpark();
+        }
+    }
+
     /// Whether any queue other workers could take from holds a task.
     fn has_visible_work(&self) -> bool {
         !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty())

@@ -23,7 +23,10 @@ pub(crate) struct Core {
     index: usize,
     lifo: Option<Runnable>,
     local: queue::Local<Runnable>,
-    tick: u32,
+    /// Countdowns to the next driver poll and the next injection-queue-first
+    /// pick. Countdowns, not `tick % interval`: no division per task.
+    until_maintenance: u32,
+    until_global: u32,
     is_searching: bool,
     rand: FastRand,
 }
@@ -34,7 +37,8 @@ impl Core {
             index,
             lifo: None,
             local,
-            tick: 0,
+            until_maintenance: 0,
+            until_global: 0,
             is_searching: false,
             rand: FastRand::new(index as u64 + 1),
         }
@@ -95,7 +99,7 @@ pub(super) fn schedule_local(
         drop(slot);
         // Work another worker could steal appeared: maybe wake one.
         if notify {
-            shared.notify_parked();
+            shared.notify_parked_local();
         }
         Ok(())
     })
@@ -118,7 +122,9 @@ pub(super) fn run(shared: Arc<Shared>, core: Box<Core>, handle: Handle) {
         core: RefCell::new(None),
     };
     let previous = CURRENT.with(|c| c.replace(&cx));
-    let core = cx.run(core);
+    // The loop resets the budget before each task (`coop::reset_budget`);
+    // this scope restores the thread's budget when the worker exits.
+    let core = coop::with_budget(|| cx.run(core));
     CURRENT.with(|c| c.set(previous));
     // Dropping queued tasks runs their destructors, which may schedule other
     // tasks; `CURRENT` is cleared and the runtime is shut down, so those are
@@ -131,10 +137,11 @@ impl Context {
     fn run(&self, mut core: Box<Core>) -> Box<Core> {
         let shared = &*self.shared;
         while !shared.is_shutdown() {
-            core.tick = core.tick.wrapping_add(1);
-            if core.tick % shared.config.event_interval == 0 {
+            if core.until_maintenance == 0 {
+                core.until_maintenance = shared.config.event_interval;
                 core = self.maintenance(core);
             }
+            core.until_maintenance -= 1;
             if let Some(task) = self.next_task(&mut core) {
                 core = self.run_task(core, task);
                 continue;
@@ -150,11 +157,13 @@ impl Context {
 
     fn next_task(&self, core: &mut Core) -> Option<Runnable> {
         let shared = &*self.shared;
-        if core.tick % shared.config.global_queue_interval == 0 {
+        if core.until_global == 0 {
+            core.until_global = shared.config.global_queue_interval;
             // Fairness: the injection queue gets a turn even if the local
             // queue never runs dry.
             return shared.inject.pop().or_else(|| core.local.pop());
         }
+        core.until_global -= 1;
         if let Some(task) = core.local.pop() {
             return Some(task);
         }
@@ -204,7 +213,8 @@ impl Context {
             }
         }
         *self.core.borrow_mut() = Some(core);
-        coop::with_budget(|| {
+        coop::reset_budget();
+        {
             task.run();
             let mut lifo_polls = 0;
             loop {
@@ -216,7 +226,7 @@ impl Context {
                         // Enough: queue it behind the others.
                         core.local.push_back_or_overflow(next, &shared.inject);
                         drop(slot);
-                        shared.notify_parked();
+                        shared.notify_parked_local();
                         break;
                     }
                     next
@@ -224,7 +234,7 @@ impl Context {
                 lifo_polls += 1;
                 next.run();
             }
-        });
+        }
         self.core
             .borrow_mut()
             .take()
