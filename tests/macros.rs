@@ -3,41 +3,10 @@
 //! The compile errors of misused macros are checked by `tests/macros_ui.rs`.
 
 use std::error::Error;
-use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, ThreadId};
-use std::time::Duration;
 
-/// A rendezvous of `n` parties, like `std::sync::Barrier`, but one that gives up after a
-/// timeout: a runtime that wrongly runs both parties on one thread makes the test fail instead
-/// of hanging.
-struct Rendezvous {
-    arrived: Mutex<usize>,
-    all_here: Condvar,
-    parties: usize,
-}
-
-impl Rendezvous {
-    fn new(parties: usize) -> Arc<Self> {
-        Arc::new(Rendezvous {
-            arrived: Mutex::new(0),
-            all_here: Condvar::new(),
-            parties,
-        })
-    }
-
-    /// Blocks the calling thread until every party arrived; false if that took too long.
-    fn wait(&self) -> bool {
-        let mut arrived = self.arrived.lock().unwrap();
-        *arrived += 1;
-        self.all_here.notify_all();
-        let (arrived, timeout) = self
-            .all_here
-            .wait_timeout_while(arrived, Duration::from_secs(10), |n| *n < self.parties)
-            .unwrap();
-        drop(arrived);
-        !timeout.timed_out()
-    }
-}
+mod common;
+use common::*;
 
 /// Spawns two tasks that each block their worker thread until the other one arrives, and
 /// returns the threads they ran on. This only succeeds on a runtime with at least two workers.

@@ -6,14 +6,13 @@
 //! are generous watchdogs that turn a would-be deadlock into a failure, and the timeouts given
 //! to `shutdown_timeout` itself.
 
-use std::any::Any;
 use std::collections::HashSet;
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc as std_mpsc, Arc, Condvar, Mutex};
+use std::sync::{mpsc as std_mpsc, Arc, Mutex};
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
@@ -24,66 +23,10 @@ use coro::Runtime;
 use futures::channel::{mpsc, oneshot};
 use futures::StreamExt;
 
+mod common;
+use common::*;
+
 // ---- helpers ------------------------------------------------------------------------------
-
-const FLAVORS: [&str; 2] = ["current_thread", "multi_thread"];
-
-/// The two schedulers: a current-thread runtime and a two-worker multi-thread runtime.
-fn flavors() -> [(&'static str, Runtime); 2] {
-    FLAVORS.map(|flavor| (flavor, build(flavor, |_| {})))
-}
-
-/// A runtime of the named flavor (two workers for the multi-thread one), with extra settings.
-fn build(flavor: &str, configure: impl FnOnce(&mut Builder)) -> Runtime {
-    let mut builder = Runtime::builder();
-    match flavor {
-        "current_thread" => builder.current_thread(),
-        "multi_thread" => builder.multi_thread().worker_threads(2),
-        _ => unreachable!("unknown flavor {flavor}"),
-    };
-    configure(&mut builder);
-    builder.build().unwrap()
-}
-
-/// Counts how many [`DropGuard`]s it handed out were dropped.
-#[derive(Clone, Default)]
-struct Drops(Arc<AtomicUsize>);
-
-impl Drops {
-    fn guard(&self) -> DropGuard {
-        DropGuard(self.0.clone())
-    }
-
-    fn count(&self) -> usize {
-        self.0.load(SeqCst)
-    }
-}
-
-/// Put in a task's future: it is dropped exactly when the future is.
-struct DropGuard(Arc<AtomicUsize>);
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-/// Yields until `cond` holds. Never sleeps: progress comes from other tasks or threads.
-async fn wait_until(mut cond: impl FnMut() -> bool) {
-    while !cond() {
-        coro::yield_now().await;
-        thread::yield_now();
-    }
-}
-
-/// The text of a panic payload (`&str` or `String`).
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "<non-string payload>".to_owned())
-}
 
 /// Runs `f`, which must panic, and returns the panic message.
 #[track_caller]
@@ -114,35 +57,6 @@ fn no_hang<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static
             Err(payload) => resume_unwind(payload),
         },
         Err(_) => panic!("{what}: still blocked after 60 s, a deadlock"),
-    }
-}
-
-/// A rendezvous of `n` threads that gives up after a long while, so that a runtime which
-/// cannot run the parties at the same time fails the test instead of hanging it.
-struct Rendezvous {
-    arrived: Mutex<usize>,
-    all_here: Condvar,
-    parties: usize,
-}
-
-impl Rendezvous {
-    fn new(parties: usize) -> Arc<Self> {
-        Arc::new(Rendezvous {
-            arrived: Mutex::new(0),
-            all_here: Condvar::new(),
-            parties,
-        })
-    }
-
-    fn wait(&self) -> bool {
-        let mut arrived = self.arrived.lock().unwrap();
-        *arrived += 1;
-        self.all_here.notify_all();
-        let (_arrived, timeout) = self
-            .all_here
-            .wait_timeout_while(arrived, Duration::from_secs(30), |n| *n < self.parties)
-            .unwrap();
-        !timeout.timed_out()
     }
 }
 

@@ -6,104 +6,16 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc as std_mpsc, Arc, Barrier, Condvar, Mutex};
+use std::sync::{mpsc as std_mpsc, Arc, Barrier, Mutex};
 use std::task::{Poll, Waker};
 use std::thread;
-use std::time::Duration;
 
-use coro::runtime::Builder;
 use coro::task::{JoinHandle, JoinSet};
-use coro::Runtime;
 use futures::channel::{mpsc, oneshot};
 use futures::{SinkExt, StreamExt};
 
-// ---- helpers ------------------------------------------------------------------------------
-
-const FLAVORS: [&str; 2] = ["current_thread", "multi_thread"];
-
-/// The two schedulers: a current-thread runtime and a two-worker multi-thread runtime.
-fn flavors() -> [(&'static str, Runtime); 2] {
-    FLAVORS.map(|flavor| (flavor, build(flavor, |_| {})))
-}
-
-/// A runtime of the named flavor (two workers for the multi-thread one), with extra settings.
-fn build(flavor: &str, configure: impl FnOnce(&mut Builder)) -> Runtime {
-    let mut builder = Runtime::builder();
-    match flavor {
-        "current_thread" => builder.current_thread(),
-        "multi_thread" => builder.multi_thread().worker_threads(2),
-        _ => unreachable!("unknown flavor {flavor}"),
-    };
-    configure(&mut builder);
-    builder.build().unwrap()
-}
-
-/// Counts the [`DropGuard`]s it created and how many of them were dropped.
-#[derive(Clone, Default)]
-struct Drops {
-    created: Arc<AtomicUsize>,
-    dropped: Arc<AtomicUsize>,
-}
-
-impl Drops {
-    fn guard(&self) -> DropGuard {
-        self.created.fetch_add(1, SeqCst);
-        DropGuard(self.dropped.clone())
-    }
-
-    fn created(&self) -> usize {
-        self.created.load(SeqCst)
-    }
-
-    fn dropped(&self) -> usize {
-        self.dropped.load(SeqCst)
-    }
-}
-
-struct DropGuard(Arc<AtomicUsize>);
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-/// Yields until `cond` holds. Never sleeps: progress comes from other tasks or threads.
-async fn wait_until(mut cond: impl FnMut() -> bool) {
-    while !cond() {
-        coro::yield_now().await;
-        thread::yield_now();
-    }
-}
-
-/// A rendezvous of `n` threads that gives up after a long while (a runtime that cannot run
-/// the parties at the same time then fails instead of hanging).
-struct Rendezvous {
-    arrived: Mutex<usize>,
-    all_here: Condvar,
-    parties: usize,
-}
-
-impl Rendezvous {
-    fn new(parties: usize) -> Arc<Self> {
-        Arc::new(Rendezvous {
-            arrived: Mutex::new(0),
-            all_here: Condvar::new(),
-            parties,
-        })
-    }
-
-    fn wait(&self) -> bool {
-        let mut arrived = self.arrived.lock().unwrap();
-        *arrived += 1;
-        self.all_here.notify_all();
-        let (_arrived, timeout) = self
-            .all_here
-            .wait_timeout_while(arrived, Duration::from_secs(30), |n| *n < self.parties)
-            .unwrap();
-        !timeout.timed_out()
-    }
-}
+mod common;
+use common::*;
 
 // ---- spawning from many threads -----------------------------------------------------------
 
@@ -231,7 +143,7 @@ fn create_and_drop_runtimes_with_pending_tasks_and_racing_foreign_wakes() {
                 .is_cancelled());
         }
         assert_eq!(
-            drops.dropped(),
+            drops.count(),
             drops.created(),
             "iteration {iteration} ({flavor}): a destructor did not run"
         );
@@ -280,7 +192,7 @@ fn runtimes_dropped_while_tasks_wake_each_other() {
         rt.block_on(wait_until(|| rounds.load(SeqCst) >= 20));
         drop(rt);
         assert_eq!(
-            drops.dropped(),
+            drops.count(),
             drops.created(),
             "iteration {iteration} ({flavor})"
         );
@@ -543,7 +455,7 @@ fn abort_storm_from_a_foreign_thread() {
             cancelled >= TASKS / 3,
             "{flavor}: the pending ones were all cancelled"
         );
-        assert_eq!(drops.dropped(), TASKS, "{flavor}");
+        assert_eq!(drops.count(), TASKS, "{flavor}");
     }
 }
 
@@ -574,10 +486,10 @@ fn join_set_churn() {
                 assert_eq!(set.len(), 75);
                 drop(set);
             }
-            wait_until(|| drops.dropped() == drops.created()).await;
+            wait_until(|| drops.count() == drops.created()).await;
         });
         assert_eq!(drops.created(), 100 * 100, "{flavor}");
-        assert_eq!(drops.dropped(), drops.created(), "{flavor}");
+        assert_eq!(drops.count(), drops.created(), "{flavor}");
     }
 }
 

@@ -6,7 +6,6 @@
 //! depends on timing: ordering is forced with channels, barriers and counters. The only clocks
 //! are generous watchdogs that turn a would-be hang into a failure.
 
-use std::any::Any;
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
@@ -15,34 +14,17 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread;
-use std::time::Duration;
 
-use coro::runtime::{Builder, Handle};
+use coro::runtime::Handle;
 use coro::task::{self, JoinError, JoinHandle, JoinSet};
 use coro::Runtime;
 use futures::channel::{mpsc, oneshot};
 use futures::StreamExt;
 
+mod common;
+use common::*;
+
 // ---- helpers ------------------------------------------------------------------------------
-
-const FLAVORS: [&str; 2] = ["current_thread", "multi_thread"];
-
-/// The two schedulers: a current-thread runtime and a two-worker multi-thread runtime.
-fn flavors() -> [(&'static str, Runtime); 2] {
-    FLAVORS.map(|flavor| (flavor, build(flavor, |_| {})))
-}
-
-/// A runtime of the named flavor (two workers for the multi-thread one), with extra settings.
-fn build(flavor: &str, configure: impl FnOnce(&mut Builder)) -> Runtime {
-    let mut builder = Runtime::builder();
-    match flavor {
-        "current_thread" => builder.current_thread(),
-        "multi_thread" => builder.multi_thread().worker_threads(2),
-        _ => unreachable!("unknown flavor {flavor}"),
-    };
-    configure(&mut builder);
-    builder.build().unwrap()
-}
 
 fn current_thread() -> Runtime {
     Runtime::builder().current_thread().build().unwrap()
@@ -56,48 +38,6 @@ fn multi_thread(workers: usize) -> Runtime {
         .unwrap()
 }
 
-/// Counts how many [`DropGuard`]s it handed out were dropped.
-#[derive(Clone, Default)]
-struct Drops(Arc<AtomicUsize>);
-
-impl Drops {
-    fn guard(&self) -> DropGuard {
-        DropGuard(self.0.clone())
-    }
-
-    fn count(&self) -> usize {
-        self.0.load(SeqCst)
-    }
-}
-
-/// Put in a task's future: it is dropped exactly when the future is.
-struct DropGuard(Arc<AtomicUsize>);
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-/// Yields until `cond` holds. Never sleeps: progress comes from other tasks or threads.
-async fn wait_until(mut cond: impl FnMut() -> bool) {
-    while !cond() {
-        coro::yield_now().await;
-        // On a multi-thread runtime's `block_on` this loop spins on its own thread; let the
-        // workers have the CPU.
-        thread::yield_now();
-    }
-}
-
-/// The text of a panic payload (`&str` or `String`).
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "<non-string payload>".to_owned())
-}
-
 fn panic_payload(err: JoinError) -> String {
     assert!(err.is_panic(), "expected a panic, got {err:?}");
     assert!(!err.is_cancelled());
@@ -109,35 +49,6 @@ fn assert_cancelled<T: std::fmt::Debug>(result: Result<T, JoinError>) {
     assert!(err.is_cancelled(), "expected cancelled, got {err:?}");
     assert!(!err.is_panic());
     assert_eq!(err.to_string(), "task was cancelled");
-}
-
-/// A rendezvous of `n` threads that gives up after a long while, so that a runtime which
-/// cannot run the parties at the same time fails the test instead of hanging it.
-struct Rendezvous {
-    arrived: Mutex<usize>,
-    all_here: Condvar,
-    parties: usize,
-}
-
-impl Rendezvous {
-    fn new(parties: usize) -> Arc<Self> {
-        Arc::new(Rendezvous {
-            arrived: Mutex::new(0),
-            all_here: Condvar::new(),
-            parties,
-        })
-    }
-
-    fn wait(&self) -> bool {
-        let mut arrived = self.arrived.lock().unwrap();
-        *arrived += 1;
-        self.all_here.notify_all();
-        let (_arrived, timeout) = self
-            .all_here
-            .wait_timeout_while(arrived, Duration::from_secs(30), |n| *n < self.parties)
-            .unwrap();
-        !timeout.timed_out()
-    }
 }
 
 /// A tiny hand-written oneshot channel whose waker is stored in a `Mutex<Option<Waker>>`, so
