@@ -25,6 +25,8 @@
 //! | crate | what it holds |
 //! |---|---|
 //! | `coro-core` | tasks, schedulers (current-thread and work-stealing multi-thread), `JoinHandle`/`JoinSet`, `block_on`, runtimes, the blocking pool |
+//! | `coro-reactor` | the epoll/kqueue reactor: I/O readiness, the timer wheel, parking idle workers in the poller |
+//! | `coro-net` | [`net`] (TCP, UDP, Unix sockets, `lookup_host`) and [`time`] (`sleep`, `timeout`, `interval`) |
 //! | `coro-macros` | `#[coro::main]` and `#[coro::test]` |
 //!
 //! # Entry points
@@ -35,19 +37,29 @@
 
 #![warn(missing_docs, rust_2018_idioms)]
 
-pub use coro_core::{block_on, spawn, spawn_blocking, spawn_local, yield_now, JoinHandle, Runtime};
+pub mod runtime;
+
+pub use coro_core::{spawn, spawn_blocking, spawn_local, yield_now, JoinHandle};
 pub use coro_macros::{main, test};
+pub use runtime::{block_on, Runtime};
+
+pub use coro_net::{net, time};
+
+/// Async I/O traits: futures-io's [`AsyncRead`](io::AsyncRead) and
+/// [`AsyncWrite`](io::AsyncWrite), with the [`AsyncReadExt`](io::AsyncReadExt)
+/// and [`AsyncWriteExt`](io::AsyncWriteExt) helpers (`read`, `write_all`,
+/// `copy`, `split`, ...) that coro's sockets are used through.
+pub mod io {
+    pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
+    pub use futures_util::io::{
+        copy, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, BufWriter, ReadHalf,
+        WriteHalf,
+    };
+}
 
 /// Tasks: spawning, joining, cancelling (`JoinHandle`, `JoinSet`, `join_all`).
 pub mod task {
     pub use coro_core::task::*;
-}
-
-/// Runtimes: [`Builder`](runtime::Builder), [`Handle`](runtime::Handle),
-/// and the [`Park`](runtime::Park) hook an idle worker sleeps through.
-pub mod runtime {
-    pub use coro_core::park::{Park, ThreadPark};
-    pub use coro_core::runtime::*;
 }
 
 /// The cooperative scheduling budget, for authors of I/O resources.

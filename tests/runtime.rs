@@ -861,14 +861,15 @@ fn dropping_a_runtime_waits_for_running_blocking_closures() {
 
 #[test]
 fn a_dropped_runtime_frees_its_internals() {
-    // The runtime keeps its `Park` for as long as any part of it is alive (schedulers, tasks,
+    // The runtime keeps its reactor for as long as any part of it is alive (schedulers, tasks,
     // wakers, threads). Once the runtime and every handle to it are gone, only the test's
     // reference must be left: no reference cycle through tasks or the registry leaked it.
     for flavor in FLAVORS {
-        let park = Arc::new(coro::runtime::ThreadPark::new());
-        let rt = build(flavor, |b| {
-            b.park(park.clone());
-        });
+        let rt = build(flavor, |_| {});
+        let park = rt
+            .handle()
+            .park_as::<coro_reactor::Reactor>()
+            .expect("a coro runtime drives a reactor");
         let kept = rt.block_on(async {
             let mut kept = Vec::new();
             for i in 0..20 {

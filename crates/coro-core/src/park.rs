@@ -73,6 +73,12 @@ pub trait Park: Send + Sync + 'static {
     /// call return immediately if no thread is blocked. Callable from any
     /// thread, any number of times.
     fn unpark(&self);
+
+    /// Called once when the runtime has shut down: its tasks are dropped
+    /// and its threads have stopped (or been given up on after a timeout).
+    /// A driver uses it to fail or release what is still registered with
+    /// it. The default does nothing.
+    fn shutdown(&self) {}
 }
 
 /// The plain [`Park`]: a condition variable. Used when no reactor is

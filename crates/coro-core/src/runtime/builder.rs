@@ -39,7 +39,7 @@ pub struct Builder {
     blocking_keep_alive: Duration,
     event_interval: u32,
     global_queue_interval: u32,
-    park: Option<Arc<dyn Park>>,
+    park: Option<(Arc<dyn Park>, Arc<dyn std::any::Any + Send + Sync>)>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -167,7 +167,9 @@ impl Builder {
 
     /// Replaces how idle threads sleep (see [`Park`]). coro-reactor uses it to
     /// make idle workers wait in the OS poller; the default is a condition
-    /// variable ([`ThreadPark`]).
+    /// variable ([`ThreadPark`]). Code running on the runtime gets the same
+    /// object back, with its type, from
+    /// [`Handle::park_as`](crate::runtime::Handle::park_as).
     ///
     /// # Examples
     ///
@@ -181,8 +183,8 @@ impl Builder {
     ///     .unwrap();
     /// # drop(rt);
     /// ```
-    pub fn park(&mut self, park: Arc<dyn Park>) -> &mut Self {
-        self.park = Some(park);
+    pub fn park<P: Park>(&mut self, park: Arc<P>) -> &mut Self {
+        self.park = Some((park.clone(), park));
         self
     }
 
@@ -200,11 +202,11 @@ impl Builder {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
-        let park = self
-            .park
-            .clone()
-            .unwrap_or_else(|| Arc::new(ThreadPark::new()));
-        let driver = Driver::new(park);
+        let (park, park_any) = self.park.clone().unwrap_or_else(|| {
+            let park = Arc::new(ThreadPark::new());
+            (park.clone(), park)
+        });
+        let driver = Driver::new(park.clone());
         let scheduler = match self.flavor {
             Flavor::CurrentThread => Scheduler::CurrentThread(current_thread::Shared::new(
                 driver,
@@ -236,6 +238,8 @@ impl Builder {
                 self.thread_name.clone(),
                 self.blocking_keep_alive,
             ),
+            park: park_any,
+            park_hook: park,
         });
         let handle = Handle { inner };
         if let Scheduler::MultiThread(shared) = &handle.inner.scheduler {

@@ -102,6 +102,27 @@ impl Handle {
         self.inner.blocking.spawn(f)
     }
 
+    /// Returns the runtime's [`Park`](crate::park::Park) if it is a `P`
+    /// (see [`Builder::park`](crate::runtime::Builder::park)). This is how
+    /// an I/O driver finds itself from inside a task: coro-reactor asks for
+    /// its reactor here.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use coro_core::park::ThreadPark;
+    /// use coro_core::runtime::{Builder, Handle};
+    ///
+    /// let rt = Builder::new().current_thread().park(Arc::new(ThreadPark::new())).build().unwrap();
+    /// rt.block_on(async {
+    ///     assert!(Handle::current().park_as::<ThreadPark>().is_some());
+    /// });
+    /// ```
+    pub fn park_as<P: crate::park::Park>(&self) -> Option<std::sync::Arc<P>> {
+        self.inner.park.clone().downcast::<P>().ok()
+    }
+
     /// Makes this runtime current on this thread until the guard is dropped,
     /// so that [`coro::spawn`](crate::spawn) works from plain threads.
     ///

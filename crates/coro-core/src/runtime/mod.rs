@@ -37,6 +37,11 @@ pub(crate) enum Scheduler {
 pub(crate) struct HandleInner {
     pub(crate) scheduler: Scheduler,
     pub(crate) blocking: blocking::BlockingPool,
+    /// The runtime's [`Park`](crate::park::Park), kept as `Any` so that
+    /// [`Handle::park_as`] can hand it back with its concrete type.
+    pub(crate) park: std::sync::Arc<dyn std::any::Any + Send + Sync>,
+    /// The same object as a `Park`, told when the runtime shuts down.
+    pub(crate) park_hook: std::sync::Arc<dyn crate::park::Park>,
 }
 
 /// A coro runtime: a scheduler, its worker threads and a blocking pool.
@@ -196,6 +201,8 @@ impl Runtime {
             Scheduler::MultiThread(shared) => shared.shutdown(timeout),
         }
         self.handle.inner.blocking.shutdown(timeout);
+        // Last: every task is gone, so the driver may release what they left.
+        self.handle.inner.park_hook.shutdown();
     }
 }
 

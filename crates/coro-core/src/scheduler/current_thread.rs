@@ -294,15 +294,19 @@ fn run_with_core<F: Future>(
     let config = &shared.config;
     // Each poll below gets a fresh budget (`coop::reset_budget`); this scope
     // restores the thread's previous budget when `block_on` returns.
+    // Polls of the main future and task runs both count down to the next
+    // non-blocking driver poll, so that neither a self-waking main future
+    // nor a stream of tasks can keep I/O and timers from being dispatched.
+    let mut until_driver = config.event_interval;
     coop::with_budget(|| loop {
         if main_waker.woken.swap(false, Ordering::AcqRel) {
             coop::reset_budget();
             if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                 return output;
             }
+            until_driver = until_driver.saturating_sub(1);
         }
-        let mut ran = 0;
-        while ran < config.event_interval {
+        while until_driver > 0 {
             let task = {
                 let mut core = running.core.borrow_mut();
                 if core.until_global == 0 {
@@ -321,20 +325,17 @@ fn run_with_core<F: Future>(
             }
             coop::reset_budget();
             task.run();
-            ran += 1;
+            until_driver -= 1;
         }
-        if main_waker.woken.load(Ordering::Acquire) {
-            // Our future is ready to make progress; poll it before parking.
-            if ran == config.event_interval {
-                shared.parker.driver().poll_now();
-            }
-            continue;
-        }
-        if ran == config.event_interval {
-            // Busy: let the driver dispatch I/O without blocking.
+        if until_driver == 0 {
+            // Busy: let the driver dispatch I/O and timers without blocking.
             shared.parker.driver().poll_now();
+            until_driver = config.event_interval;
+        } else if main_waker.woken.load(Ordering::Acquire) {
+            // Our future is ready to make progress; poll it before parking.
         } else if running.core.borrow().queue.is_empty() && shared.inject.is_empty() {
             shared.parker.park(None);
+            until_driver = config.event_interval;
         }
     })
 }

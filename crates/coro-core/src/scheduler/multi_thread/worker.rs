@@ -161,10 +161,17 @@ impl Context {
             core.until_global = shared.config.global_queue_interval;
             // Fairness: the injection queue gets a turn even if the local
             // queue never runs dry.
-            return shared.inject.pop().or_else(|| core.local.pop());
+            return shared
+                .inject
+                .pop()
+                .or_else(|| core.lifo.take())
+                .or_else(|| core.local.pop());
         }
         core.until_global -= 1;
-        if let Some(task) = core.local.pop() {
+        // The LIFO slot is normally emptied right after the task that
+        // filled it (`run_task`), but the driver fills it too when it wakes
+        // a task during a park or a maintenance poll.
+        if let Some(task) = core.lifo.take().or_else(|| core.local.pop()) {
             return Some(task);
         }
         // Refill from the injection queue in a batch: one lock for many

@@ -1,0 +1,334 @@
+//! The reactor: one OS poller, the sources registered with it, the timer
+//! store, and the [`Park`] implementation that puts an idle worker to sleep
+//! inside `epoll_wait`.
+//!
+//! # One turn
+//!
+//! A thread that has nothing to run calls [`Park::park`], which is a *turn*:
+//!
+//! 1. fire the timers that are due and compute the next deadline;
+//! 2. wait in the poller until an event, that deadline, the caller's timeout,
+//!    or a [`Poller::notify`] from a thread that has work for us;
+//! 3. record each event's readiness in its source and collect the wakers;
+//! 4. fire the timers again (time passed while we slept);
+//! 5. wake the collected tasks, after every lock is released.
+//!
+//! The coro-core scheduler lets only one worker at a time in here (the
+//! others sleep on their own condition variables and are woken one at a
+//! time), and busy workers take non-blocking turns (`park(Some(ZERO))`) so
+//! that a runtime full of runnable tasks still notices I/O and timers.
+//! There is no reactor thread inside a runtime: the worker that waits for
+//! the OS is the one that runs the woken tasks, with their data still in
+//! its cache. The one exception is the fallback reactor for futures polled
+//! outside any coro runtime (see [`crate::fallback`]).
+//!
+//! # Sources
+//!
+//! A source is registered once, for both directions, edge-triggered (see
+//! [`crate::io::readiness`] for why). The poller's key is the source's
+//! slab index with a generation in the high bits: an event still in flight
+//! for a source that was deregistered, whose slot was reused, is dropped
+//! instead of waking a stranger. Dispatching a batch of events takes the
+//! source lock once; registration and deregistration take it once each.
+
+use std::fmt;
+use std::io;
+use std::os::fd::{BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use coro_core::park::Park;
+use polling::{Event, Events, PollMode, Poller};
+use slab::Slab;
+
+use crate::io::readiness::{ScheduledIo, READABLE, READ_CLOSED, SHUTDOWN, WRITABLE, WRITE_CLOSED};
+use crate::loom::{lock, Mutex};
+use crate::time::store::TimerStore;
+
+/// The I/O and timer driver of one coro runtime (or of the fallback thread).
+///
+/// Applications do not use it directly: `coro::Runtime` installs one as its
+/// [`Park`], and coro-net's sockets and timers find it through
+/// [`Reactor::current`].
+///
+/// # Examples
+///
+/// ```
+/// use coro_reactor::Reactor;
+///
+/// let reactor = Reactor::new().unwrap();
+/// let rt = coro_core::runtime::Builder::new()
+///     .current_thread()
+///     .park(reactor.clone())
+///     .build()
+///     .unwrap();
+/// rt.block_on(async move {
+///     assert!(std::sync::Arc::ptr_eq(&Reactor::current(), &reactor));
+/// });
+/// ```
+pub struct Reactor {
+    poller: Poller,
+    sources: Mutex<Sources>,
+    /// Held by the thread taking a turn: the event buffer and the wakers
+    /// collected during the turn (kept to reuse their allocations).
+    turn: Mutex<TurnBuffers>,
+    pub(crate) timers: TimerStore,
+    shutdown: AtomicBool,
+}
+
+struct Sources {
+    slab: Slab<Source>,
+    next_generation: u32,
+}
+
+struct Source {
+    io: Arc<ScheduledIo>,
+    generation: u32,
+}
+
+struct TurnBuffers {
+    events: Events,
+    wakers: Vec<Waker>,
+}
+
+/// The poller key of a registered source: slab index and generation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SourceKey {
+    index: u32,
+    generation: u32,
+}
+
+impl SourceKey {
+    fn encode(self) -> usize {
+        ((self.generation as usize) << 32) | self.index as usize
+    }
+
+    fn decode(key: usize) -> SourceKey {
+        SourceKey {
+            index: key as u32,
+            generation: (key >> 32) as u32,
+        }
+    }
+}
+
+impl Reactor {
+    /// Creates a reactor with its own OS poller.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the poller cannot be created (for example `EMFILE`),
+    /// or `Unsupported` if the platform's poller has no edge-triggered mode.
+    pub fn new() -> io::Result<Arc<Reactor>> {
+        let poller = Poller::new()?;
+        if !poller.supports_edge() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "coro-reactor needs an edge-triggered OS poller (epoll or kqueue)",
+            ));
+        }
+        Ok(Arc::new(Reactor {
+            poller,
+            sources: Mutex::new(Sources {
+                slab: Slab::new(),
+                next_generation: 0,
+            }),
+            turn: Mutex::new(TurnBuffers {
+                events: Events::with_capacity(
+                    std::num::NonZeroUsize::new(1024).expect("1024 is not zero"),
+                ),
+                wakers: Vec::new(),
+            }),
+            timers: TimerStore::new(),
+            shutdown: AtomicBool::new(false),
+        }))
+    }
+
+    /// The reactor of the coro runtime this code runs on, or the process-wide
+    /// fallback reactor (with its driver thread, started on first use) when
+    /// there is none: outside any runtime, under another executor, or on a
+    /// coro-core runtime built without a reactor.
+    pub fn current() -> Arc<Reactor> {
+        coro_core::runtime::Handle::try_current()
+            .and_then(|handle| handle.park_as::<Reactor>())
+            .unwrap_or_else(|| crate::fallback::reactor().clone())
+    }
+
+    /// Whether the runtime that owned this reactor has shut down.
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Registers `fd` for both directions, edge-triggered.
+    ///
+    /// The caller must keep `fd` open until [`deregister`](Self::deregister).
+    pub(crate) fn register(&self, fd: RawFd) -> io::Result<(SourceKey, Arc<ScheduledIo>)> {
+        let io = Arc::new(ScheduledIo::default());
+        let key = {
+            let mut sources = lock(&self.sources);
+            let generation = sources.next_generation;
+            sources.next_generation = generation.wrapping_add(1);
+            let entry = sources.slab.vacant_entry();
+            let index = u32::try_from(entry.key()).map_err(|_| {
+                io::Error::new(io::ErrorKind::OutOfMemory, "more than 2^32 I/O sources")
+            })?;
+            entry.insert(Source {
+                io: io.clone(),
+                generation,
+            });
+            SourceKey { index, generation }
+        };
+        // SAFETY: `add_with_mode` requires the fd to stay valid until it is
+        // deleted from the poller. The callers (`IoSource`) own the fd and
+        // call `deregister` in their destructor before closing it.
+        let added = unsafe {
+            self.poller
+                .add_with_mode(fd, Event::all(key.encode()), PollMode::Edge)
+        };
+        if let Err(error) = added {
+            lock(&self.sources).slab.remove(key.index as usize);
+            return Err(error);
+        }
+        if self.is_shutdown() {
+            // Registered after (or while) the runtime shut down: nobody will
+            // turn this reactor again, so make every wait fail at once.
+            io.set_readiness(SHUTDOWN, &mut |waker| waker.wake());
+        }
+        Ok((key, io))
+    }
+
+    /// Removes `fd` from the poller and forgets its readiness.
+    pub(crate) fn deregister(&self, fd: BorrowedFd<'_>, key: SourceKey) {
+        // An error here means the fd was not registered any more (the
+        // poller was closed first); there is nothing left to undo.
+        let _ = self.poller.delete(fd);
+        let mut sources = lock(&self.sources);
+        if let Some(source) = sources.slab.get(key.index as usize) {
+            if source.generation == key.generation {
+                let source = sources.slab.remove(key.index as usize);
+                drop(sources);
+                source.io.clear_wakers();
+            }
+        }
+    }
+
+    /// Wakes the thread taking a turn, if any; otherwise the next turn
+    /// returns at once.
+    pub(crate) fn notify(&self) {
+        // `notify` fails only if the eventfd/pipe write fails, which would
+        // mean the poller itself is gone; the next turn polls anyway.
+        let _ = self.poller.notify();
+    }
+
+    /// One turn (see the module docs). Returns at once if another thread
+    /// is taking a turn.
+    fn turn(&self, timeout: Option<Duration>) {
+        let Ok(mut buffers) = self.turn.try_lock() else {
+            return;
+        };
+        let TurnBuffers { events, wakers } = &mut *buffers;
+
+        let now = Instant::now();
+        let mut next_timer = self.timers.fire_due(now, wakers);
+        let mut wait = timeout;
+        if !wakers.is_empty() {
+            // Tasks are about to run: look at the OS, but do not sleep.
+            wait = Some(Duration::ZERO);
+        } else if wait != Some(Duration::ZERO) {
+            // Going to sleep: publish until when, so that a timer inserted
+            // meanwhile with an earlier deadline notifies us (time/store.rs).
+            next_timer = self.timers.prepare_to_sleep(next_timer);
+        }
+        if let Some(deadline) = next_timer {
+            let until_timer = deadline.saturating_duration_since(now);
+            wait = Some(wait.map_or(until_timer, |w| w.min(until_timer)));
+        }
+
+        events.clear();
+        let waited = self.poller.wait(events, wait);
+        self.timers.woke_up();
+        if let Err(error) = waited {
+            // `wait` retries EINTR itself; anything else is a broken poller
+            // that no caller could handle. Sleep a little instead of spinning.
+            debug_assert!(false, "polling::Poller::wait failed: {error}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+
+        if !events.is_empty() {
+            let sources = lock(&self.sources);
+            for event in events.iter() {
+                let key = SourceKey::decode(event.key);
+                let Some(source) = sources.slab.get(key.index as usize) else {
+                    continue;
+                };
+                if source.generation != key.generation {
+                    continue;
+                }
+                let mut bits = 0;
+                if event.readable {
+                    bits |= READABLE;
+                }
+                if event.writable {
+                    bits |= WRITABLE;
+                }
+                if event.is_interrupt() || event.is_err() == Some(true) {
+                    bits |= READ_CLOSED | WRITE_CLOSED;
+                }
+                if bits != 0 {
+                    source
+                        .io
+                        .set_readiness(bits, &mut |waker| wakers.push(waker));
+                }
+            }
+        }
+        self.timers.fire_due(Instant::now(), wakers);
+
+        // Waking schedules tasks, which may call back into this reactor
+        // (`notify`), so every lock but the turn buffer is released here.
+        for waker in wakers.drain(..) {
+            waker.wake();
+        }
+    }
+}
+
+impl Park for Reactor {
+    fn park(&self, timeout: Option<Duration>) {
+        self.turn(timeout);
+    }
+
+    fn unpark(&self) {
+        self.notify();
+    }
+
+    /// Fails every registered source and fires every timer: their tasks
+    /// are gone with the runtime, but a socket or timer moved out of it
+    /// (or awaited by another executor) must not wait forever. Timers move
+    /// to the fallback reactor when polled again; sockets report an error.
+    fn shutdown(&self) {
+        self.shutdown.store(true, Ordering::Release);
+        let mut wakers = Vec::new();
+        {
+            let sources = lock(&self.sources);
+            for (_, source) in sources.slab.iter() {
+                source
+                    .io
+                    .set_readiness(SHUTDOWN, &mut |waker| wakers.push(waker));
+            }
+        }
+        self.timers.fire_all(&mut wakers);
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+}
+
+impl fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reactor")
+            .field("sources", &lock(&self.sources).slab.len())
+            .field("pending_timers", &self.timers.pending())
+            .field("shutdown", &self.is_shutdown())
+            .finish_non_exhaustive()
+    }
+}

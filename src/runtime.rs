@@ -1,0 +1,325 @@
+//! Runtimes: [`Runtime`], its [`Builder`] and [`Handle`].
+//!
+//! These are coro-core's runtime with one thing added: every runtime built
+//! here gets its own [`Reactor`](coro_reactor::Reactor), so its idle workers
+//! sleep in the OS poller and `coro::net` sockets and `coro::time` timers
+//! work on it. (coro-core's own `Runtime` has no I/O driver; it is the
+//! layer underneath, not a second way to do the same thing.)
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+pub use coro_core::park::{Park, ThreadPark};
+pub use coro_core::runtime::{EnterGuard, Handle};
+
+use crate::task::JoinHandle;
+
+/// A coro runtime: a scheduler with its worker threads, a blocking pool and
+/// an I/O and timer reactor.
+///
+/// Most programs never build one by hand: `#[coro::main]` does it. Dropping
+/// a `Runtime` cancels every task still alive (each future's destructor
+/// runs, which closes its sockets and cancels its timers), waits for its
+/// threads, and returns. `Runtime` is `Send + Sync`.
+///
+/// # Examples
+///
+/// ```
+/// use coro::Runtime;
+///
+/// let rt = Runtime::new()?;
+/// let answer = rt.block_on(async {
+///     let a = coro::spawn(async { 20 });
+///     let b = coro::spawn(async { 22 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Runtime {
+    inner: coro_core::Runtime,
+}
+
+impl Runtime {
+    /// A multi-thread runtime with one worker per CPU core.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the poller or a worker thread cannot be created.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro::Runtime::new().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+    /// ```
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to choose the flavor, thread count and names.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro::Runtime::builder().current_thread().build().unwrap();
+    /// assert_eq!(rt.block_on(async { "ran" }), "ran");
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Runs `future` to completion on the current thread, with this runtime
+    /// current (so `coro::spawn` and `coro::net` work inside it).
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (nested `block_on` would deadlock): use `.await`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro::Runtime::new().unwrap();
+    /// let n = rt.block_on(async { coro::spawn(async { 7 }).await.unwrap() });
+    /// assert_eq!(n, 7);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.inner.block_on(future)
+    }
+
+    /// Spawns a task onto this runtime, from any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro::Runtime::new().unwrap();
+    /// let task = rt.spawn(async { "done" });
+    /// assert_eq!(rt.block_on(task).unwrap(), "done");
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future)
+    }
+
+    /// Runs a blocking closure on this runtime's blocking pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro::Runtime::new().unwrap();
+    /// let task = rt.spawn_blocking(|| std::fs::metadata(".").is_ok());
+    /// assert!(rt.block_on(task).unwrap());
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.spawn_blocking(f)
+    }
+
+    /// A clonable handle to spawn onto this runtime from elsewhere.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let task = std::thread::spawn(move || handle.spawn(async { 5 })).join().unwrap();
+    /// assert_eq!(rt.block_on(task).unwrap(), 5);
+    /// ```
+    pub fn handle(&self) -> &Handle {
+        self.inner.handle()
+    }
+
+    /// Shuts down, waiting at most `timeout` for worker and blocking
+    /// threads (a blocking closure that never returns is abandoned).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = coro::Runtime::new().unwrap();
+    /// rt.spawn_blocking(|| std::thread::sleep(Duration::from_millis(50)));
+    /// rt.shutdown_timeout(Duration::from_millis(10));
+    /// ```
+    pub fn shutdown_timeout(self, timeout: Duration) {
+        self.inner.shutdown_timeout(timeout)
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+/// Configures and builds a [`Runtime`]. Methods take `&mut self` and return
+/// `&mut Self`, so both a chain and step-by-step configuration work.
+///
+/// # Examples
+///
+/// ```
+/// let rt = coro::Runtime::builder()
+///     .worker_threads(2)
+///     .thread_name("my-app")
+///     .build()
+///     .unwrap();
+/// let name = rt.block_on(async {
+///     coro::spawn(async { std::thread::current().name().unwrap().to_owned() })
+///         .await
+///         .unwrap()
+/// });
+/// assert!(name.starts_with("my-app"), "{name}");
+/// ```
+pub struct Builder {
+    inner: coro_core::runtime::Builder,
+}
+
+impl Builder {
+    /// A builder for a multi-thread runtime with one worker per core.
+    pub fn new() -> Builder {
+        Builder {
+            inner: coro_core::runtime::Builder::new(),
+        }
+    }
+
+    /// Selects the multi-thread scheduler (the default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro::Runtime::builder().multi_thread().build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn multi_thread(&mut self) -> &mut Self {
+        self.inner.multi_thread();
+        self
+    }
+
+    /// Selects the current-thread scheduler: every task runs on the thread
+    /// that calls [`Runtime::block_on`], and
+    /// [`spawn_local`](crate::spawn_local) is available.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro::Runtime::builder().current_thread().build().unwrap();
+    /// let here = std::thread::current().id();
+    /// assert_eq!(rt.block_on(async { std::thread::current().id() }), here);
+    /// ```
+    pub fn current_thread(&mut self) -> &mut Self {
+        self.inner.current_thread();
+        self
+    }
+
+    /// Sets the number of worker threads (default: the number of cores).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro::Runtime::builder().worker_threads(3).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    #[track_caller]
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        self.inner.worker_threads(n);
+        self
+    }
+
+    /// Names the threads: workers `"{name}-N"`, the blocking pool
+    /// `"{name}-blocking"`. Default: `"coro"`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro::Runtime::builder().thread_name("svc").build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.inner.thread_name(name);
+        self
+    }
+
+    /// Caps how many `spawn_blocking` closures run at once (default 512).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro::Runtime::builder().max_blocking_threads(4).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        self.inner.max_blocking_threads(n);
+        self
+    }
+
+    /// Creates the runtime with a fresh reactor, starting its threads.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the poller or a thread cannot be created.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro::Runtime::builder().current_thread().build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let reactor = coro_reactor::Reactor::new()?;
+        let inner = self.inner.park(reactor).build()?;
+        Ok(Runtime { inner })
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+/// Runs `future` to completion on the current thread, on a fresh
+/// current-thread runtime with its own reactor.
+///
+/// # Panics
+///
+/// Inside a runtime (a task, or another `block_on`): use `.await` there.
+///
+/// # Examples
+///
+/// ```
+/// let v = coro::block_on(async { vec![1, 2, 3] });
+/// assert_eq!(v, [1, 2, 3]);
+/// ```
+#[track_caller]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let runtime = Builder::new()
+        .current_thread()
+        .build()
+        .unwrap_or_else(|error| panic!("coro::block_on: cannot create a runtime: {error}"));
+    runtime.block_on(future)
+}
