@@ -40,6 +40,8 @@
 
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
 #![deny(unsafe_op_in_unsafe_fn)]
+// Under loom only the modelled modules are built, and only their tests use them.
+#![cfg_attr(loom, allow(dead_code))]
 
 mod loom;
 
