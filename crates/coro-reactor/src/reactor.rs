@@ -272,8 +272,15 @@ impl Reactor {
                 if event.writable {
                     bits |= WRITABLE;
                 }
-                if event.is_interrupt() || event.is_err() == Some(true) {
+                if event.is_interrupt() {
+                    // Hang-up: both directions are closed for good.
                     bits |= READ_CLOSED | WRITE_CLOSED;
+                }
+                if event.is_err() == Some(true) {
+                    // A pending socket error (an ICMP refusal on UDP, a
+                    // reset) is consumed by the next syscall, after which
+                    // the socket may block again: ready, but not sticky.
+                    bits |= READABLE | WRITABLE;
                 }
                 if bits != 0 {
                     source

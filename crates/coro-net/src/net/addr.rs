@@ -155,7 +155,10 @@ async fn lookup_off_loop(host: String, port: u16) -> io::Result<SocketAddrs> {
             .map(|addrs| SocketAddrs::many(addrs.collect()))
     };
     if let Some(handle) = coro_core::runtime::Handle::try_current() {
-        return handle.spawn_blocking(lookup).await.map_err(io::Error::other)?;
+        return handle
+            .spawn_blocking(lookup)
+            .await
+            .map_err(io::Error::other)?;
     }
     let (tx, rx) = oneshot::channel();
     std::thread::Builder::new()
@@ -287,7 +290,12 @@ mod tests {
 
     #[test]
     fn malformed_addresses_are_invalid_input() {
-        for bad in ["not an address", "127.0.0.1", "127.0.0.1:http", "host:99999"] {
+        for bad in [
+            "not an address",
+            "127.0.0.1",
+            "127.0.0.1:http",
+            "host:99999",
+        ] {
             let err = ready(bad).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{bad}");
         }
@@ -303,7 +311,9 @@ mod tests {
 
     #[test]
     fn names_resolve_on_the_blocking_pool() {
-        let addrs: Vec<_> = coro_core::block_on(lookup_host(("localhost", 7))).unwrap().collect();
+        let addrs: Vec<_> = coro_core::block_on(lookup_host(("localhost", 7)))
+            .unwrap()
+            .collect();
         assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 7));
     }
 }

@@ -244,7 +244,11 @@ impl<S: SplitStream> AsyncWrite for OwnedWriteHalf<S>
 where
     for<'a> &'a S: AsyncWrite,
 {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut &*self.stream).poll_write(cx, buf)
     }
 

@@ -19,11 +19,11 @@
 //! | `addr.rs` | [`ToSocketAddrs`] and [`lookup_host`]: literal addresses parse at once, host names resolve on the blocking pool |
 //! | `tcp/listener.rs`, `tcp/stream.rs` | [`TcpListener`], [`TcpStream`] |
 //! | `udp.rs` | [`UdpSocket`] |
-//! | `unix.rs` | [`UnixListener`], [`UnixStream`] |
+//! | `unix/` | [`UnixListener`], [`UnixStream`], [`UnixDatagram`] |
 //! | `stream_io.rs` | the `AsyncRead`/`AsyncWrite` code shared by both stream types |
 //! | `halves.rs` | [`halves`]: owned read/write halves shared by both stream types |
 //! | `incoming.rs` | [`Incoming`], a listener as a `Stream` of connections |
-//! | `os.rs` | the socket syscalls everything shares (non-blocking `socket`, `accept4`, `connect`) |
+//! | `os.rs` | the socket syscalls everything shares (non-blocking `socket`, `listen`, `accept4`, `connect`) |
 //!
 //! # Examples
 //!
@@ -61,4 +61,4 @@ pub use incoming::Incoming;
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 #[cfg(unix)]
-pub use unix::{UnixListener, UnixStream};
+pub use unix::{UnixDatagram, UnixListener, UnixStream};

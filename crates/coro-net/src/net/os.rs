@@ -80,6 +80,23 @@ cfg_not_atomic_flags! {
     }
 }
 
+/// The listen backlog: how many finished handshakes the kernel queues
+/// before `accept` (capped by `net.core.somaxconn`).
+const BACKLOG: i32 = 1024;
+
+/// A non-blocking stream socket bound to `addr` and listening. IP sockets
+/// get `SO_REUSEADDR` first, as with std and tokio, so that a restarted
+/// server can bind while its old connections linger in `TIME_WAIT`.
+pub(crate) fn listen(domain: Domain, addr: &SockAddr) -> io::Result<Socket> {
+    let socket = new_socket(domain, Type::STREAM)?;
+    if domain != Domain::UNIX {
+        socket.set_reuse_address(true)?;
+    }
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)?;
+    Ok(socket)
+}
+
 /// The IP address of an accepted TCP peer.
 pub(crate) fn inet_addr(addr: &SockAddr) -> io::Result<SocketAddr> {
     addr.as_socket().ok_or_else(|| {

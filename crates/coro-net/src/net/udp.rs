@@ -39,7 +39,10 @@ pub struct UdpSocket {
 }
 
 fn no_address() -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, "could not resolve to any address")
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "could not resolve to any address",
+    )
 }
 
 impl UdpSocket {

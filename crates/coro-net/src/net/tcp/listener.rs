@@ -14,15 +14,11 @@ use std::task::{ready, Context, Poll};
 
 use coro_reactor::IoSource;
 use futures_core::Stream;
-use socket2::{Domain, SockAddr, Type};
+use socket2::{Domain, SockAddr};
 
 use super::TcpStream;
 use crate::net::addr::{resolve, ToSocketAddrs};
 use crate::net::{os, Incoming};
-
-/// The listen backlog: how many finished handshakes the kernel queues
-/// before `accept` (capped by `net.core.somaxconn`).
-const BACKLOG: i32 = 1024;
 
 /// A TCP socket listening for connections.
 ///
@@ -84,16 +80,15 @@ impl TcpListener {
             }
         }
         Err(last_error.unwrap_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "could not resolve to any address")
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "could not resolve to any address",
+            )
         }))
     }
 
     fn bind_addr(addr: SocketAddr) -> io::Result<TcpListener> {
-        let socket = os::new_socket(Domain::for_address(addr), Type::STREAM)?;
-        #[cfg(unix)]
-        socket.set_reuse_address(true)?;
-        socket.bind(&SockAddr::from(addr))?;
-        socket.listen(BACKLOG)?;
+        let socket = os::listen(Domain::for_address(addr), &SockAddr::from(addr))?;
         Ok(TcpListener {
             io: IoSource::new(std::net::TcpListener::from(socket))?,
         })

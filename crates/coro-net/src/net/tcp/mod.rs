@@ -3,7 +3,7 @@
 //! tasks.
 //!
 //! The listener and the stream each have their own file; the split halves
-//! are the generic ones of [`halves`](crate::net::halves), named here for
+//! are the generic ones of [`halves`], named here for
 //! `TcpStream`.
 
 mod listener;

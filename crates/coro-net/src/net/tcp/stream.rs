@@ -12,9 +12,10 @@
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use coro_reactor::IoSource;
-use socket2::{Domain, SockAddr, Socket};
+use socket2::{Domain, SockAddr, SockRef, Socket};
 
 use super::{OwnedReadHalf, OwnedWriteHalf};
 use crate::net::addr::{resolve, ToSocketAddrs};
@@ -100,7 +101,10 @@ impl TcpStream {
             }
         }
         Err(last_error.unwrap_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "could not resolve to any address")
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "could not resolve to any address",
+            )
         }))
     }
 
@@ -258,6 +262,44 @@ impl TcpStream {
     /// ```
     pub fn ttl(&self) -> io::Result<u32> {
         self.io.get_ref().ttl()
+    }
+
+    /// Sets `SO_LINGER`: how long closing the socket may wait for unsent
+    /// data (`None`: the default, close in the background). `Some(ZERO)`
+    /// makes closing abort the connection with a reset (RST).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use coro_net::net::{TcpListener, TcpStream};
+    ///
+    /// coro_core::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     stream.set_linger(Some(Duration::ZERO)).unwrap();
+    ///     assert_eq!(stream.linger().unwrap(), Some(Duration::ZERO));
+    /// });
+    /// ```
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).set_linger(linger)
+    }
+
+    /// Reads `SO_LINGER` (see [`set_linger`](Self::set_linger)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_net::net::{TcpListener, TcpStream};
+    ///
+    /// coro_core::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     assert_eq!(stream.linger().unwrap(), None);
+    /// });
+    /// ```
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        SockRef::from(self.io.get_ref()).linger()
     }
 
     /// Shuts down the read half, the write half, or both, at once
