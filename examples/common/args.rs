@@ -1,0 +1,52 @@
+//! A tiny `--flag value` parser shared by the examples (via `#[path]`), so
+//! each example lists its options in one line and none needs a CLI crate.
+//! Not every example uses every method.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+/// Parsed `--name value` pairs; positional arguments are kept in order.
+pub struct Args {
+    flags: HashMap<String, String>,
+    pub positional: Vec<String>,
+}
+
+impl Args {
+    /// Parses `std::env::args()`. `usage` is printed for `--help` and for a
+    /// flag without a value.
+    pub fn parse(usage: &str) -> Args {
+        let mut flags = HashMap::new();
+        let mut positional = Vec::new();
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            if arg == "--help" || arg == "-h" {
+                println!("{usage}");
+                std::process::exit(0);
+            }
+            match arg.strip_prefix("--") {
+                Some(name) => {
+                    let Some(value) = args.next() else {
+                        eprintln!("--{name} needs a value\n{usage}");
+                        std::process::exit(2);
+                    };
+                    flags.insert(name.to_owned(), value);
+                }
+                None => positional.push(arg),
+            }
+        }
+        Args { flags, positional }
+    }
+
+    /// The value of `--name`, or `default`. Exits with a message if the
+    /// value does not parse.
+    pub fn get<T: FromStr>(&self, name: &str, default: T) -> T {
+        match self.flags.get(name) {
+            None => default,
+            Some(value) => value.parse().unwrap_or_else(|_| {
+                eprintln!("--{name}: cannot parse {value:?}");
+                std::process::exit(2);
+            }),
+        }
+    }
+}
