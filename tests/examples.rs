@@ -1,23 +1,7 @@
 //! Runs the example binaries and checks what they print.
 
-use std::process::Command;
-
-/// Runs `cargo run --example NAME -- ARGS` and returns its stdout.
-fn run_example(name: &str, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", name, "--"])
-        .args(args)
-        .output()
-        .expect("failed to run cargo");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "example {name} failed: {}\nstdout:\n{stdout}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
+mod common;
+use common::run_example;
 
 #[test]
 fn spawn_storm_joins_every_task() {

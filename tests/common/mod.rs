@@ -5,6 +5,7 @@
 use std::any::Any;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex};
+use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
@@ -111,4 +112,21 @@ impl Rendezvous {
             .unwrap();
         !timeout.timed_out()
     }
+}
+
+/// Runs `cargo run --example NAME -- ARGS` and returns its stdout.
+pub fn run_example(name: &str, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--example", name, "--"])
+        .args(args)
+        .output()
+        .expect("failed to run cargo");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "example {name} failed: {}\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
 }
