@@ -7,6 +7,8 @@
 //! are written once here, as generic functions, and [`impl_async_io!`]
 //! stamps out the trait impls that call them. Every operation is a single
 //! syscall on the caller's buffer: nothing is allocated per read or write.
+//! A short write forgets the write readiness at once (see
+//! `IoSource::poll_write_stream`), saving a `WouldBlock` syscall.
 //!
 //! [`TcpStream`]: super::TcpStream
 //! [`UnixStream`]: super::UnixStream
@@ -65,7 +67,7 @@ where
     if buf.is_empty() {
         return Poll::Ready(Ok(0));
     }
-    io.poll_write_with(cx, |mut stream| stream.write(buf))
+    io.poll_write_stream(cx, buf.len(), |mut stream| stream.write(buf))
 }
 
 /// `writev(2)` from `bufs`: one syscall for all of them.
@@ -81,7 +83,8 @@ where
     if bufs.iter().all(|buf| buf.is_empty()) {
         return Poll::Ready(Ok(0));
     }
-    io.poll_write_with(cx, |mut stream| stream.write_vectored(bufs))
+    let len = bufs.iter().map(|buf| buf.len()).sum();
+    io.poll_write_stream(cx, len, |mut stream| stream.write_vectored(bufs))
 }
 
 /// `shutdown(2)`: the synchronous half-close behind `shutdown()` and

@@ -104,12 +104,16 @@ impl<T: AsFd> IoSource<T> {
     }
 
     /// Runs `op` until it does not return `WouldBlock`, waiting for
-    /// `direction` in between.
+    /// `direction` in between. If `drained` says the successful result
+    /// filled the OS buffer (a short write on a stream socket), the
+    /// readiness is forgotten right away: the next operation waits for the
+    /// next edge instead of spending a syscall to learn `WouldBlock`.
     fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
         mut op: impl FnMut(&T) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         loop {
             let event = ready!(self.poll_ready(cx, direction))?;
@@ -117,9 +121,35 @@ impl<T: AsFd> IoSource<T> {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.state.clear_readiness(event);
                 }
-                result => return Poll::Ready(result),
+                Ok(value) => {
+                    if drained(&value) {
+                        self.state.clear_readiness(event);
+                    }
+                    return Poll::Ready(Ok(value));
+                }
+                Err(e) => return Poll::Ready(Err(e)),
             }
         }
+    }
+
+    /// Polls a stream write of `len` bytes. Like
+    /// [`poll_write_with`](Self::poll_write_with), but a write that takes
+    /// fewer than `len` bytes is taken to have filled the socket's send
+    /// buffer, so the next write waits for the next writable edge without
+    /// first calling `write` to get `WouldBlock`. Only for stream sockets
+    /// and pipes.
+    ///
+    /// There is no read counterpart (tokio has one): a short read does mean
+    /// the receive buffer is empty, but the peer's FIN may have arrived in
+    /// the same edge, and `polling` does not ask epoll for `EPOLLRDHUP`, so
+    /// no later event would announce the end of the stream.
+    pub fn poll_write_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Write, op, |&n| n < len)
     }
 
     /// Polls until the source is readable (or at EOF, or in error).
@@ -139,7 +169,7 @@ impl<T: AsFd> IoSource<T> {
         cx: &mut Context<'_>,
         op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io(cx, Direction::Read, op)
+        self.poll_io(cx, Direction::Read, op, |_| false)
     }
 
     /// Polls a write-side operation (`write`, `send_to`, finishing a
@@ -150,7 +180,7 @@ impl<T: AsFd> IoSource<T> {
         cx: &mut Context<'_>,
         op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io(cx, Direction::Write, op)
+        self.poll_io(cx, Direction::Write, op, |_| false)
     }
 
     /// Runs a read-side operation to completion (see
