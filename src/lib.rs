@@ -39,6 +39,7 @@
 
 pub mod runtime;
 
+pub use coro_core::{gen, sync};
 pub use coro_core::{spawn, spawn_blocking, spawn_local, yield_now, JoinHandle};
 pub use coro_macros::{main, test};
 pub use runtime::{block_on, Runtime};

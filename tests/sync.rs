@@ -5,9 +5,11 @@
 //! Nothing depends on timing; every test runs under a generous `timeout` so that a lost
 //! wake-up fails the test instead of hanging it.
 
-use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use coro::sync::mpsc::{self, SendError, TrySendError};
@@ -66,11 +68,17 @@ async fn every_message_exactly_once(capacity: Option<usize>) {
         let got = consumer.await.unwrap();
         busy_consumers += usize::from(!got.is_empty());
         for n in got {
-            assert!(!std::mem::replace(&mut seen[n as usize], true), "{n} received twice");
+            assert!(
+                !std::mem::replace(&mut seen[n as usize], true),
+                "{n} received twice"
+            );
         }
     }
     let missing = seen.iter().filter(|&&s| !s).count();
-    assert_eq!(missing, 0, "{missing} messages lost (capacity {capacity:?})");
+    assert_eq!(
+        missing, 0,
+        "{missing} messages lost (capacity {capacity:?})"
+    );
     assert!(busy_consumers >= 1);
 }
 
@@ -92,6 +100,129 @@ async fn mpmc_capacity_16_delivers_every_message_once() {
 #[coro::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mpmc_unbounded_delivers_every_message_once() {
     bounded(every_message_exactly_once(None)).await;
+}
+
+/// Polls `fut` at most twice, then drops it: `None` if it gave up. Deterministic cancellation
+/// of pending sends and receives, with no timer involved.
+async fn poll_twice<F: Future>(fut: F) -> Option<F::Output> {
+    let mut fut = pin!(fut);
+    let mut polls = 0;
+    poll_fn(|cx| match fut.as_mut().poll(cx) {
+        Poll::Ready(out) => Poll::Ready(Some(out)),
+        Poll::Pending if polls == 0 => {
+            polls += 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
+}
+
+const CONSUMED: u8 = 1;
+const DROPPED: u8 = 2;
+
+/// What happened to each message: consumed by a receiver, or dropped unsent with a cancelled
+/// send. Each must happen exactly once, never both.
+struct Board(Vec<AtomicU8>);
+
+impl Board {
+    fn mark(&self, id: usize, what: u8) {
+        let before = self.0[id].fetch_or(what, SeqCst);
+        assert_eq!(before, 0, "message {id} was both/twice {before} and {what}");
+    }
+}
+
+struct Msg {
+    id: usize,
+    board: Arc<Board>,
+    consumed: bool,
+}
+
+impl Drop for Msg {
+    fn drop(&mut self) {
+        if !self.consumed {
+            self.board.mark(self.id, DROPPED);
+        }
+    }
+}
+
+/// Producers and consumers that keep giving up on pending sends and receives: no message is
+/// lost (each is received, or dropped with the send that gave up) and none is duplicated.
+async fn cancelled_operations_never_lose_or_duplicate(capacity: usize) {
+    const N: usize = 20_000;
+    let board = Arc::new(Board((0..N).map(|_| AtomicU8::new(0)).collect()));
+    let (tx, rx) = mpsc::channel::<Msg>(capacity);
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|p| {
+            let (tx, board) = (tx.clone(), board.clone());
+            coro::spawn(async move {
+                for id in (p..N).step_by(PRODUCERS) {
+                    let msg = Msg {
+                        id,
+                        board: board.clone(),
+                        consumed: false,
+                    };
+                    if id % 3 == 0 {
+                        // May deliver, or drop the message unsent: the board tells.
+                        let _ = poll_twice(tx.send(msg)).await;
+                    } else {
+                        assert!(tx.send(msg).await.is_ok());
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let consumers: Vec<_> = (0..CONSUMERS)
+        .map(|_| {
+            let rx = rx.clone();
+            coro::spawn(async move {
+                loop {
+                    match poll_twice(rx.recv()).await {
+                        None => continue, // gave up: a value handed to it must not be lost
+                        Some(None) => break,
+                        Some(Some(mut msg)) => {
+                            msg.consumed = true;
+                            msg.board.mark(msg.id, CONSUMED);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(rx);
+    for task in producers.into_iter().chain(consumers) {
+        task.await.unwrap();
+    }
+    let mut consumed = 0;
+    for (id, state) in board.0.iter().enumerate() {
+        match state.load(SeqCst) {
+            CONSUMED => consumed += 1,
+            DROPPED => assert_eq!(
+                id % 3,
+                0,
+                "message {id} dropped but its send was not cancelled"
+            ),
+            other => panic!("message {id} lost (state {other})"),
+        }
+    }
+    assert!(consumed >= N * 2 / 3, "only {consumed} consumed");
+}
+
+#[coro::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_sends_and_receives_rendezvous() {
+    bounded(cancelled_operations_never_lose_or_duplicate(0)).await;
+}
+
+#[coro::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_sends_and_receives_capacity_1() {
+    bounded(cancelled_operations_never_lose_or_duplicate(1)).await;
+}
+
+#[coro::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_sends_and_receives_capacity_16() {
+    bounded(cancelled_operations_never_lose_or_duplicate(16)).await;
 }
 
 #[coro::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,8 +262,8 @@ async fn close_wakes_blocked_tasks_on_both_sides() {
                 coro::spawn(async move { rx.recv().await })
             })
             .collect();
-        while tx.is_empty() && !waiting.iter().all(|w| !w.is_finished()) {
-            coro::yield_now().await;
+        for _ in 0..10 {
+            coro::yield_now().await; // let them wait (if not, they find it closed: same result)
         }
         tx.close();
         for w in waiting {
@@ -195,22 +326,20 @@ async fn semaphore_5_keeps_at_most_5_of_50_tasks_inside() {
             .map(|i| {
                 let (sem, inside, max) = (sem.clone(), inside.clone(), max.clone());
                 coro::spawn(async move {
-                    let _permit = if i % 2 == 0 {
-                        Some(sem.acquire().await.unwrap())
+                    // Half borrow their permit, half own it: both count the same.
+                    let (mut borrowed, mut owned) = (None, None);
+                    if i % 2 == 0 {
+                        borrowed = Some(sem.acquire().await.unwrap());
                     } else {
-                        drop(sem.clone().acquire_owned().await.map(|p| {
-                            // Owned permits count the same; keep one alive below.
-                            inside.fetch_add(0, SeqCst);
-                            p
-                        }));
-                        Some(sem.acquire().await.unwrap())
-                    };
+                        owned = Some(sem.clone().acquire_owned().await.unwrap());
+                    }
                     let now = inside.fetch_add(1, SeqCst) + 1;
                     max.fetch_max(now, SeqCst);
                     for _ in 0..10 {
                         coro::yield_now().await;
                     }
                     inside.fetch_sub(1, SeqCst);
+                    drop((borrowed, owned));
                 })
             })
             .collect();

@@ -11,6 +11,8 @@
 //! | `scheduler` (internal) | `current_thread` (one thread, a `VecDeque`) and `multi_thread` (`worker`, `queue` the lock-free local queue, `idle` who sleeps and who to wake), `inject` (the shared queue), `parker` (how a worker sleeps on the shared driver) |
 //! | [`park`] | the [`Park`](park::Park) trait an idle thread sleeps through, and [`ThreadPark`](park::ThreadPark) |
 //! | [`coop`] | the cooperative budget that stops one task hogging a worker |
+//! | [`gen`] | generators written as `async` closures: [`Gen`](gen::Gen) driven by `resume` like Python's `send`/`next`, [`AsyncGen`](gen::AsyncGen) a `Stream` whose body may await |
+//! | [`sync`] | channels and primitives: [`mpsc`](sync::mpsc) (bounded, rendezvous, unbounded), [`oneshot`](sync::oneshot), [`Event`](sync::Event), [`Semaphore`](sync::Semaphore) |
 //!
 //! `docs/architecture.md` in the repository follows a task from `spawn` to
 //! completion through these modules.
@@ -61,9 +63,13 @@ mod scheduler {
 #[cfg(not(loom))]
 pub mod coop;
 #[cfg(not(loom))]
+pub mod gen;
+#[cfg(not(loom))]
 pub mod runtime;
 #[cfg(not(loom))]
 mod scheduler;
+#[cfg(not(loom))]
+pub mod sync;
 #[cfg(not(loom))]
 pub mod task;
 

@@ -1,0 +1,425 @@
+//! Multi-producer channels: bounded ([`channel`], including the capacity-0
+//! rendezvous) and [`unbounded`].
+//!
+//! Both halves are [`Clone`]: any number of tasks may send, and any number
+//! may receive. **Each message goes to exactly one receiver** (the one that
+//! has waited longest), never to all of them: several receivers share the
+//! work of one queue, like worker threads on a `queue.Queue` in Python.
+//!
+//! | capacity | `send` completes when | Python / Go analogue |
+//! |---|---|---|
+//! | `channel(0)` | a receiver has **taken** the value (rendezvous) | generator `send`, Go's `make(chan T)` |
+//! | `channel(n)` | the value is in the queue (waits while `n` are queued) | `queue.Queue(maxsize=n)` |
+//! | [`unbounded`] | at once | `queue.Queue()` |
+//!
+//! The channel closes when every [`Sender`] is dropped, when every
+//! [`Receiver`] is dropped, or on [`close`](Sender::close) from either side.
+//! Once closed, sends fail and give the message back ([`SendError`]);
+//! receivers still get the messages already queued, then `None`.
+//!
+//! # Examples
+//!
+//! The producer/consumer lesson with two tasks and a rendezvous channel:
+//! every `send` waits for the consumer to take the value, so the two
+//! alternate strictly, like a generator driven by `send`.
+//!
+//! ```
+//! use coro_core::sync::mpsc;
+//!
+//! let log = coro_core::block_on(async {
+//!     let (tx, rx) = mpsc::channel::<u32>(0);
+//!     let (log_tx, log_rx) = mpsc::unbounded();
+//!     let consumer = coro_core::spawn({
+//!         let log_tx = log_tx.clone();
+//!         async move {
+//!             while let Some(n) = rx.recv().await {
+//!                 log_tx.try_send(format!("[CONSUMER] Consuming {n}...")).unwrap();
+//!             }
+//!         }
+//!     });
+//!     for n in 1..=3 {
+//!         log_tx.try_send(format!("[PRODUCER] Producing {n}...")).unwrap();
+//!         tx.send(n).await.unwrap(); // returns once the consumer has it
+//!     }
+//!     drop(tx); // closes the channel: the consumer's loop ends
+//!     consumer.await.unwrap();
+//!     drop(log_tx);
+//!     let mut log = Vec::new();
+//!     while let Some(line) = log_rx.recv().await {
+//!         log.push(line);
+//!     }
+//!     log
+//! });
+//! assert_eq!(log[..2], ["[PRODUCER] Producing 1...", "[CONSUMER] Consuming 1..."]);
+//! assert_eq!(log.len(), 6);
+//! ```
+//!
+//! # Cancellation
+//!
+//! Both futures are cancel-safe. Dropping a pending [`send`](Sender::send)
+//! either leaves the message delivered (a receiver already took it) or
+//! drops it unsent; it is never delivered twice. Dropping a pending
+//! [`recv`](Receiver::recv) never loses a message: one that was already
+//! handed to it goes to the next waiting receiver or back to the front of
+//! the queue.
+//!
+//! # Performance
+//!
+//! One `Mutex` per channel, held for a few instructions; the queue is a
+//! ring buffer allocated once; waiting tasks are queued in a slab that is
+//! reused, so steady traffic allocates nothing. A value sent to a waiting
+//! receiver is handed over directly, and a task is woken only if one waits.
+
+mod chan;
+mod error;
+#[cfg(test)]
+mod tests;
+
+pub use error::{SendError, TryRecvError, TrySendError};
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_util::stream::{FusedStream, Stream};
+
+use chan::Chan;
+
+/// Creates a bounded channel holding at most `capacity` messages.
+///
+/// With `capacity == 0` the channel is a *rendezvous*: it stores nothing,
+/// and a [`send`](Sender::send) completes only once a receiver has taken
+/// the value.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::mpsc;
+///
+/// coro_core::block_on(async {
+///     let (tx, rx) = mpsc::channel(2);
+///     tx.send("a").await.unwrap();
+///     tx.send("b").await.unwrap(); // two fit without a receiver
+///     assert!(tx.try_send("c").unwrap_err().is_full());
+///     assert_eq!(rx.recv().await, Some("a"));
+/// });
+/// ```
+pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    pair(Chan::new(Some(capacity)))
+}
+
+/// Creates a channel with no bound: [`send`](Sender::send) never waits.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::mpsc;
+///
+/// let (tx, rx) = mpsc::unbounded();
+/// for i in 0..1000 {
+///     tx.try_send(i).unwrap(); // never `Full`
+/// }
+/// assert_eq!(rx.len(), 1000);
+/// assert_eq!(rx.capacity(), None);
+/// ```
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    pair(Chan::new(None))
+}
+
+fn pair<T>(chan: Chan<T>) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(chan);
+    let tx = Sender { chan: chan.clone() };
+    (tx, Receiver { chan, key: None })
+}
+
+/// Methods both halves share.
+macro_rules! common_methods {
+    () => {
+        /// Closes the channel: sends fail from now on (blocked ones get their
+        /// message back), receivers drain what is queued and then get `None`.
+        /// Returns `false` if it was already closed.
+        pub fn close(&self) -> bool {
+            self.chan.close()
+        }
+
+        /// `true` once the channel is closed: by [`close`](Self::close), or
+        /// because every sender or every receiver was dropped.
+        pub fn is_closed(&self) -> bool {
+            self.chan.is_closed()
+        }
+
+        /// The number of messages in the queue (blocked senders of a full
+        /// or rendezvous channel are not counted).
+        pub fn len(&self) -> usize {
+            self.chan.len()
+        }
+
+        /// `true` if no message is queued.
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+
+        /// The capacity the channel was created with; `None` if unbounded.
+        pub fn capacity(&self) -> Option<usize> {
+            self.chan.capacity()
+        }
+    };
+}
+
+/// The sending half of a channel, made by [`channel`] or [`unbounded`].
+///
+/// Clone it to send from several tasks; the channel closes when the last
+/// clone is dropped.
+pub struct Sender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+impl<T> Sender<T> {
+    /// Sends a message, waiting while the channel is full (for capacity 0:
+    /// until a receiver takes it). Fails, giving the message back, if the
+    /// channel is or becomes closed first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::sync::mpsc;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (tx, rx) = mpsc::channel(0);
+    ///     let receiver = coro_core::spawn(async move { rx.recv().await });
+    ///     tx.send(42).await.unwrap(); // completes once the task took 42
+    ///     assert_eq!(receiver.await.unwrap(), Some(42));
+    /// });
+    /// ```
+    pub fn send(&self, value: T) -> SendFuture<'_, T> {
+        SendFuture {
+            chan: &self.chan,
+            value: Some(value),
+            key: None,
+        }
+    }
+
+    /// Sends a message if that needs no waiting: the queue has room or (any
+    /// capacity) a receiver is waiting for one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::sync::mpsc;
+    ///
+    /// let (tx, _rx) = mpsc::channel(0);
+    /// // Nobody is receiving: a rendezvous cannot take it now.
+    /// assert!(tx.try_send(1).unwrap_err().is_full());
+    /// ```
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        self.chan.try_send(value)
+    }
+
+    common_methods!();
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.chan.add_sender();
+        Sender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        self.chan.drop_sender();
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender").finish_non_exhaustive()
+    }
+}
+
+/// The receiving half of a channel, made by [`channel`] or [`unbounded`].
+///
+/// Clone it to receive from several tasks: each message goes to exactly one
+/// of them. It is also a [`Stream`] of the messages, ending when the
+/// channel is closed and drained.
+pub struct Receiver<T> {
+    chan: Arc<Chan<T>>,
+    /// The waiter slot of a pending `poll_next`.
+    key: Option<usize>,
+}
+
+impl<T> Receiver<T> {
+    /// Receives the next message, waiting while the channel is empty.
+    /// Returns `None` once the channel is closed and its queue drained.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::sync::mpsc;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (tx, rx) = mpsc::channel(4);
+    ///     coro_core::spawn(async move {
+    ///         for i in 0..3 {
+    ///             tx.send(i).await.unwrap();
+    ///         }
+    ///     }); // `tx` dropped at the end: the channel closes
+    ///     let mut got = Vec::new();
+    ///     while let Some(i) = rx.recv().await {
+    ///         got.push(i);
+    ///     }
+    ///     assert_eq!(got, [0, 1, 2]);
+    /// });
+    /// ```
+    pub fn recv(&self) -> RecvFuture<'_, T> {
+        RecvFuture {
+            chan: &self.chan,
+            key: None,
+        }
+    }
+
+    /// Takes a message if one is ready (for capacity 0: if a sender is
+    /// blocked offering one).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::sync::mpsc::{self, TryRecvError};
+    ///
+    /// let (tx, rx) = mpsc::channel(1);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.try_send('x').unwrap();
+    /// assert_eq!(rx.try_recv(), Ok('x'));
+    /// ```
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.chan.try_recv()
+    }
+
+    common_methods!();
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        self.chan.add_receiver();
+        Receiver {
+            chan: self.chan.clone(),
+            key: None,
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.chan.cancel_recv(key);
+        }
+        self.chan.drop_receiver();
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver").finish_non_exhaustive()
+    }
+}
+
+/// The messages, until the channel is closed and drained.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::mpsc;
+/// use futures_util::StreamExt;
+///
+/// coro_core::block_on(async {
+///     let (tx, rx) = mpsc::unbounded();
+///     for i in 1..=3 {
+///         tx.try_send(i).unwrap();
+///     }
+///     drop(tx);
+///     assert_eq!(rx.collect::<Vec<_>>().await, [1, 2, 3]);
+/// });
+/// ```
+impl<T> Stream for Receiver<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        this.chan.poll_recv(cx, &mut this.key)
+    }
+}
+
+impl<T> FusedStream for Receiver<T> {
+    fn is_terminated(&self) -> bool {
+        self.key.is_none() && self.chan.is_closed() && self.chan.len() == 0
+    }
+}
+
+/// The future of [`Sender::send`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct SendFuture<'a, T> {
+    chan: &'a Chan<T>,
+    /// The message until it is delivered or parked in the waiter slot.
+    value: Option<T>,
+    key: Option<usize>,
+}
+
+// The message is moved, never pinned.
+impl<T> Unpin for SendFuture<'_, T> {}
+
+impl<T> Future for SendFuture<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.chan.poll_send(cx, &mut this.value, &mut this.key)
+    }
+}
+
+impl<T> Drop for SendFuture<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.chan.cancel_send(key);
+        }
+    }
+}
+
+impl<T> fmt::Debug for SendFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture").finish_non_exhaustive()
+    }
+}
+
+/// The future of [`Receiver::recv`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct RecvFuture<'a, T> {
+    chan: &'a Chan<T>,
+    key: Option<usize>,
+}
+
+impl<T> Future for RecvFuture<'_, T> {
+    type Output = Option<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        this.chan.poll_recv(cx, &mut this.key)
+    }
+}
+
+impl<T> Drop for RecvFuture<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.chan.cancel_recv(key);
+        }
+    }
+}
+
+impl<T> fmt::Debug for RecvFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvFuture").finish_non_exhaustive()
+    }
+}
