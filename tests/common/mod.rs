@@ -3,9 +3,9 @@
 #![allow(dead_code)]
 
 use std::any::Any;
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex};
-use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
