@@ -28,7 +28,7 @@
 //! it and blocks until it finishes. On the single-thread variants it is the
 //! future passed to `block_on` / `LocalExecutor::run`.
 //!
-//! Scenarios (sizes are the constants below):
+//! Scenarios (sizes are the constants below and in `Echo1`/`Echo500`):
 //!
 //! 1. `tcp_echo_1`: one loopback TCP connection, client and server tasks in
 //!    the same runtime. Per iteration the client writes [`MSG_LEN`] bytes and
@@ -108,30 +108,32 @@ trait NetListener: Send + Sync + Sized + 'static {
     fn connect(addr: SocketAddr) -> impl IoFut<'static, Self::Stream>;
 }
 
-/// coro's and async-io's streams both implement futures-io: the same
-/// `futures_lite` helpers drive them.
+/// coro's and async-io's streams both implement futures-io; each is driven
+/// by its stack's own `AsyncReadExt`/`AsyncWriteExt` helpers.
 macro_rules! futures_io_stream {
-    ($ty:ty, |$s:ident| $set_nodelay:expr) => {
+    ($ty:ty, $($io:ident)::+, |$s:ident| $set_nodelay:expr) => {
         impl NetStream for $ty {
             fn set_nodelay(&self) -> io::Result<()> {
                 let $s = self;
                 $set_nodelay
             }
             fn read_some<'a>(&'a mut self, buf: &'a mut [u8]) -> impl IoFut<'a, usize> {
-                futures_lite::AsyncReadExt::read(self, buf)
+                $($io)::+::AsyncReadExt::read(self, buf)
             }
             fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> impl IoFut<'a, ()> {
-                futures_lite::AsyncReadExt::read_exact(self, buf)
+                $($io)::+::AsyncReadExt::read_exact(self, buf)
             }
             fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl IoFut<'a, ()> {
-                futures_lite::AsyncWriteExt::write_all(self, buf)
+                $($io)::+::AsyncWriteExt::write_all(self, buf)
             }
         }
     };
 }
 
-futures_io_stream!(coro::net::TcpStream, |s| s.set_nodelay(true));
-futures_io_stream!(SmolStream, |s| s.get_ref().set_nodelay(true));
+futures_io_stream!(coro::net::TcpStream, coro::io, |s| s.set_nodelay(true));
+futures_io_stream!(SmolStream, futures_lite::io, |s| s
+    .get_ref()
+    .set_nodelay(true));
 
 impl NetListener for coro::net::TcpListener {
     type Stream = coro::net::TcpStream;
@@ -263,56 +265,41 @@ ambient_spawner!(
     tokio::time::sleep
 );
 
-/// The `async_io` timer, shared by both smol variants.
-fn smol_sleep(duration: Duration) -> impl SendFut<()> {
-    let timer = async_io::Timer::after(duration);
-    async move {
-        timer.await;
-    }
-}
-
-/// smol, multi-thread: a shared `Executor` run by dedicated threads.
-#[derive(Clone)]
-struct Smol(Arc<Executor<'static>>);
-
-impl Spawner for Smol {
-    type Listener = SmolListener;
-
-    fn spawn<F: Task>(&self, future: F) -> impl SendFut<F::Output> {
-        self.0.spawn(future)
-    }
-
-    fn spawn_detached<F: SendFut<()>>(&self, future: F) {
-        self.0.spawn(future).detach();
-    }
-
-    fn sleep(duration: Duration) -> impl SendFut<()> {
-        smol_sleep(duration)
-    }
-}
-
 thread_local! {
     /// The `LocalExecutor` of the `smol_local` variant (the bench thread's).
     static LOCAL_EX: LocalExecutor<'static> = const { LocalExecutor::new() };
 }
 
-/// smol, single-thread: the bench thread's `LocalExecutor`.
-#[derive(Clone, Copy)]
-struct SmolLocal;
+/// smol: the shared `Executor` of `smol_mt` (run by dedicated threads), or
+/// with `None` the bench thread's `LocalExecutor` (`smol_local`).
+#[derive(Clone)]
+struct Smol(Option<Arc<Executor<'static>>>);
 
-impl Spawner for SmolLocal {
+impl Smol {
+    fn task<F: Task>(&self, future: F) -> async_executor::Task<F::Output> {
+        match &self.0 {
+            Some(ex) => ex.spawn(future),
+            None => LOCAL_EX.with(|ex| ex.spawn(future)),
+        }
+    }
+}
+
+impl Spawner for Smol {
     type Listener = SmolListener;
 
     fn spawn<F: Task>(&self, future: F) -> impl SendFut<F::Output> {
-        LOCAL_EX.with(|ex| ex.spawn(future))
+        self.task(future)
     }
 
     fn spawn_detached<F: SendFut<()>>(&self, future: F) {
-        LOCAL_EX.with(|ex| ex.spawn(future).detach());
+        self.task(future).detach();
     }
 
     fn sleep(duration: Duration) -> impl SendFut<()> {
-        smol_sleep(duration)
+        let timer = async_io::Timer::after(duration);
+        async move {
+            timer.await;
+        }
     }
 }
 
@@ -419,7 +406,7 @@ impl Runner for SmolMt {
         }
     }
     fn spawner(&self) -> Smol {
-        Smol(self.ex.clone())
+        Smol(Some(self.ex.clone()))
     }
     fn run<F: Task>(&self, future: F) -> F::Output {
         // The bench thread only waits for the root task; it never runs
@@ -437,14 +424,16 @@ impl Drop for SmolMt {
     }
 }
 
+struct SmolLocal;
+
 impl Runner for SmolLocal {
     const NAME: &'static str = "smol_local";
-    type Spawner = SmolLocal;
+    type Spawner = Smol;
     fn new() -> Self {
         SmolLocal
     }
-    fn spawner(&self) -> SmolLocal {
-        SmolLocal
+    fn spawner(&self) -> Smol {
+        Smol(None)
     }
     fn run<F: Task>(&self, future: F) -> F::Output {
         LOCAL_EX.with(|ex| async_io::block_on(ex.run(future)))
@@ -685,15 +674,12 @@ fn variant<Sc: Scenario, R: Runner>(g: &mut BenchmarkGroup<'_, WallTime>) {
 
 fn scenario<Sc: Scenario>(c: &mut Criterion) {
     let mut g = c.benchmark_group(Sc::NAME);
-    match Sc::ELEMENTS {
-        Some(n) => {
-            g.throughput(Throughput::Elements(n));
-        }
-        // The timers group: ~100 ms iterations, one iteration per sample.
-        None => {
-            g.sampling_mode(SamplingMode::Flat);
-        }
+    if let Some(n) = Sc::ELEMENTS {
+        g.throughput(Throughput::Elements(n));
     }
+    // Iterations take 10-200 ms: a fixed iteration count per sample keeps
+    // the run time near `--measurement-time` (linear sampling overshoots).
+    g.sampling_mode(SamplingMode::Flat);
     variant::<Sc, CoroRt<true>>(&mut g);
     variant::<Sc, CoroRt<false>>(&mut g);
     variant::<Sc, TokioRt<true>>(&mut g);
