@@ -30,6 +30,8 @@ mod loom;
 #[cfg(not(loom))]
 mod reactor;
 #[cfg(not(loom))]
+mod sys;
+#[cfg(not(loom))]
 pub mod time;
 
 #[cfg(not(loom))]

@@ -40,11 +40,12 @@ use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use coro_core::park::Park;
-use polling::{Event, Events, PollMode, Poller};
+use polling::{Event, PollMode, Poller};
 use slab::Slab;
 
 use crate::io::readiness::{ScheduledIo, READABLE, READ_CLOSED, SHUTDOWN, WRITABLE, WRITE_CLOSED};
 use crate::loom::{lock, Mutex};
+use crate::sys::{self, Notifier, OsEvent};
 use crate::time::store::TimerStore;
 
 /// The I/O and timer driver of one coro runtime (or of the fallback thread).
@@ -70,6 +71,9 @@ use crate::time::store::TimerStore;
 /// ```
 pub struct Reactor {
     poller: Poller,
+    /// Declared after `poller`: its fd is registered there and must not
+    /// be closed first.
+    notifier: Notifier,
     sources: Mutex<Sources>,
     /// Held by the thread taking a turn: the event buffer and the wakers
     /// collected during the turn (kept to reuse their allocations).
@@ -89,7 +93,7 @@ struct Source {
 }
 
 struct TurnBuffers {
-    events: Events,
+    events: sys::Events,
     wakers: Vec<Waker>,
 }
 
@@ -101,6 +105,9 @@ pub(crate) struct SourceKey {
 }
 
 impl SourceKey {
+    /// Generations wrap at 31 bits, so every key is below `sys::WAKE_KEY`.
+    const GENERATION_MASK: u32 = (1 << 31) - 1;
+
     fn encode(self) -> usize {
         ((self.generation as usize) << 32) | self.index as usize
     }
@@ -128,16 +135,16 @@ impl Reactor {
                 "coro-reactor needs an edge-triggered OS poller (epoll or kqueue)",
             ));
         }
+        let (notifier, events) = sys::waiter(&poller);
         Ok(Arc::new(Reactor {
             poller,
+            notifier,
             sources: Mutex::new(Sources {
                 slab: Slab::new(),
                 next_generation: 0,
             }),
             turn: Mutex::new(TurnBuffers {
-                events: Events::with_capacity(
-                    std::num::NonZeroUsize::new(1024).expect("1024 is not zero"),
-                ),
+                events,
                 wakers: Vec::new(),
             }),
             timers: TimerStore::new(),
@@ -168,7 +175,7 @@ impl Reactor {
         let key = {
             let mut sources = lock(&self.sources);
             let generation = sources.next_generation;
-            sources.next_generation = generation.wrapping_add(1);
+            sources.next_generation = generation.wrapping_add(1) & SourceKey::GENERATION_MASK;
             let entry = sources.slab.vacant_entry();
             let index = u32::try_from(entry.key()).map_err(|_| {
                 io::Error::new(io::ErrorKind::OutOfMemory, "more than 2^32 I/O sources")
@@ -216,9 +223,7 @@ impl Reactor {
     /// Wakes the thread taking a turn, if any; otherwise the next turn
     /// returns at once.
     pub(crate) fn notify(&self) {
-        // `notify` fails only if the eventfd/pipe write fails, which would
-        // mean the poller itself is gone; the next turn polls anyway.
-        let _ = self.poller.notify();
+        self.notifier.notify(&self.poller);
     }
 
     /// One turn (see the module docs). Returns at once if another thread
@@ -245,49 +250,21 @@ impl Reactor {
             wait = Some(wait.map_or(until_timer, |w| w.min(until_timer)));
         }
 
-        events.clear();
-        let waited = self.poller.wait(events, wait);
+        // Readiness is recorded under the source lock, taken once for the
+        // whole batch; the wakers are only collected here.
+        let mut sources = None;
+        let waited = sys::wait(&self.poller, &self.notifier, events, wait, |event| {
+            let sources = sources.get_or_insert_with(|| lock(&self.sources));
+            dispatch(&sources.slab, event, wakers);
+        });
+        drop(sources);
         self.timers.woke_up();
         if let Err(error) = waited {
-            // `wait` retries EINTR itself; anything else is a broken poller
-            // that no caller could handle. Sleep a little instead of spinning.
-            debug_assert!(false, "polling::Poller::wait failed: {error}");
+            // Interruptions are retried or reported as empty waits; anything
+            // else is a broken poller that no caller could handle. Sleep a
+            // little instead of spinning.
+            debug_assert!(false, "waiting for OS events failed: {error}");
             std::thread::sleep(Duration::from_millis(1));
-        }
-
-        if !events.is_empty() {
-            let sources = lock(&self.sources);
-            for event in events.iter() {
-                let key = SourceKey::decode(event.key);
-                let Some(source) = sources.slab.get(key.index as usize) else {
-                    continue;
-                };
-                if source.generation != key.generation {
-                    continue;
-                }
-                let mut bits = 0;
-                if event.readable {
-                    bits |= READABLE;
-                }
-                if event.writable {
-                    bits |= WRITABLE;
-                }
-                if event.is_interrupt() {
-                    // Hang-up: both directions are closed for good.
-                    bits |= READ_CLOSED | WRITE_CLOSED;
-                }
-                if event.is_err() == Some(true) {
-                    // A pending socket error (an ICMP refusal on UDP, a
-                    // reset) is consumed by the next syscall, after which
-                    // the socket may block again: ready, but not sticky.
-                    bits |= READABLE | WRITABLE;
-                }
-                if bits != 0 {
-                    source
-                        .io
-                        .set_readiness(bits, &mut |waker| wakers.push(waker));
-                }
-            }
         }
         self.timers.fire_due(Instant::now(), wakers);
 
@@ -296,6 +273,40 @@ impl Reactor {
         for waker in wakers.drain(..) {
             waker.wake();
         }
+    }
+}
+
+/// Records one OS event in its source, if the source is still registered
+/// under that key.
+fn dispatch(slab: &Slab<Source>, event: OsEvent, wakers: &mut Vec<Waker>) {
+    let key = SourceKey::decode(event.key);
+    let Some(source) = slab.get(key.index as usize) else {
+        return;
+    };
+    if source.generation != key.generation {
+        return;
+    }
+    let mut bits = 0;
+    if event.readable {
+        bits |= READABLE;
+    }
+    if event.writable {
+        bits |= WRITABLE;
+    }
+    if event.hangup {
+        // Hang-up: both directions are closed for good.
+        bits |= READ_CLOSED | WRITE_CLOSED;
+    }
+    if event.error {
+        // A pending socket error (an ICMP refusal on UDP, a reset) is
+        // consumed by the next syscall, after which the socket may block
+        // again: ready, but not sticky.
+        bits |= READABLE | WRITABLE;
+    }
+    if bits != 0 {
+        source
+            .io
+            .set_readiness(bits, &mut |waker| wakers.push(waker));
     }
 }
 

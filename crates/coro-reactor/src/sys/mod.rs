@@ -1,0 +1,127 @@
+//! Waiting for OS events: `polling`'s `wait`, or on Linux `epoll_wait`
+//! called directly.
+//!
+//! # Why not always `Poller::wait`
+//!
+//! Sources are registered through `polling` everywhere. Waiting is
+//! different: on Linux, `polling`'s `wait` arms a timerfd
+//! (`timerfd_settime` + `epoll_ctl`) before `epoll_wait` and re-arms its
+//! notification fd (`read` + `epoll_ctl`) after it, four syscalls around
+//! the one that matters, on every turn. A busy echo server turns the
+//! reactor once or twice per message, so those four calls cost more than
+//! the `read` and `write` that do the work (`benches/net.rs`, `tcp_echo_1`).
+//!
+//! On Linux the reactor therefore calls `epoll_wait` on the poller's own
+//! epoll fd, with a millisecond timeout (the timer wheel's resolution), and
+//! wakes a sleeping turn with its own eventfd, registered edge-triggered
+//! so that it never needs re-arming. If the eventfd cannot be created (some
+//! sandboxes hide it), or on other platforms, it uses `Poller::wait` and
+//! `Poller::notify` as they are.
+
+use std::io;
+use std::time::Duration;
+
+use polling::Poller;
+
+#[cfg(target_os = "linux")]
+mod epoll;
+
+/// One readiness report from the OS.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OsEvent {
+    pub(crate) key: usize,
+    pub(crate) readable: bool,
+    pub(crate) writable: bool,
+    /// Both directions hung up (`EPOLLHUP`).
+    pub(crate) hangup: bool,
+    /// A socket error is pending (`EPOLLERR`).
+    pub(crate) error: bool,
+}
+
+/// The poller key of the reactor's own wake-up fd. Source keys stay below
+/// it (see `SourceKey` in `reactor.rs`).
+pub(crate) const WAKE_KEY: usize = 1 << 63;
+
+/// Wakes the thread taking a turn (shared by every thread).
+pub(crate) enum Notifier {
+    #[cfg(target_os = "linux")]
+    EventFd(epoll::EventFd),
+    Polling,
+}
+
+/// The event buffer of the thread taking a turn.
+pub(crate) enum Events {
+    #[cfg(target_os = "linux")]
+    Epoll(epoll::Events),
+    Polling(polling::Events),
+}
+
+/// The fastest way to wait that works here, for `poller`.
+pub(crate) fn waiter(poller: &Poller) -> (Notifier, Events) {
+    #[cfg(target_os = "linux")]
+    if let Ok(eventfd) = epoll::EventFd::new(poller) {
+        return (
+            Notifier::EventFd(eventfd),
+            Events::Epoll(epoll::Events::new()),
+        );
+    }
+    let capacity = std::num::NonZeroUsize::new(1024).expect("1024 is not zero");
+    (
+        Notifier::Polling,
+        Events::Polling(polling::Events::with_capacity(capacity)),
+    )
+}
+
+impl Notifier {
+    /// Makes the current or next `wait` return.
+    pub(crate) fn notify(&self, poller: &Poller) {
+        match self {
+            #[cfg(target_os = "linux")]
+            Notifier::EventFd(eventfd) => eventfd.notify(),
+            // Fails only if the poller itself is broken; the next turn
+            // polls anyway.
+            Notifier::Polling => drop(poller.notify()),
+        }
+    }
+}
+
+/// Waits up to `timeout` and hands every event (except wake-ups) to `f`.
+pub(crate) fn wait(
+    poller: &Poller,
+    notifier: &Notifier,
+    events: &mut Events,
+    timeout: Option<Duration>,
+    mut f: impl FnMut(OsEvent),
+) -> io::Result<()> {
+    match (notifier, events) {
+        #[cfg(target_os = "linux")]
+        (Notifier::EventFd(eventfd), Events::Epoll(events)) => {
+            events.wait(poller, timeout)?;
+            // After the wait: a notify from now on must write again, since
+            // this turn is over (see `EventFd::notify`).
+            eventfd.reset();
+            events.for_each(|event| {
+                if event.key != WAKE_KEY {
+                    f(event);
+                }
+            });
+            Ok(())
+        }
+        (_, Events::Polling(events)) => {
+            events.clear();
+            poller.wait(events, timeout)?;
+            for event in events.iter() {
+                f(OsEvent {
+                    key: event.key,
+                    readable: event.readable,
+                    writable: event.writable,
+                    hangup: event.is_interrupt(),
+                    error: event.is_err() == Some(true),
+                });
+            }
+            Ok(())
+        }
+        #[cfg(target_os = "linux")]
+        _ => unreachable!("the notifier and the event buffer come from one `waiter` call"),
+    }
+}
