@@ -67,3 +67,8 @@ pub mod task {
 pub mod coop {
     pub use coro_core::coop::*;
 }
+
+/// The README's code blocks, compiled and run as doc tests so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

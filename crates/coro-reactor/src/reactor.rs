@@ -34,7 +34,7 @@
 use std::fmt;
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -79,6 +79,9 @@ pub struct Reactor {
     /// collected during the turn (kept to reuse their allocations).
     turn: Mutex<TurnBuffers>,
     pub(crate) timers: TimerStore,
+    /// How many sources are registered. A non-blocking turn with none
+    /// skips the `epoll_wait` syscall: nothing could be ready.
+    registered: AtomicUsize,
     shutdown: AtomicBool,
 }
 
@@ -148,6 +151,7 @@ impl Reactor {
                 wakers: Vec::new(),
             }),
             timers: TimerStore::new(),
+            registered: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
         }))
     }
@@ -197,6 +201,7 @@ impl Reactor {
             lock(&self.sources).slab.remove(key.index as usize);
             return Err(error);
         }
+        self.registered.fetch_add(1, Ordering::Relaxed);
         if self.is_shutdown() {
             // Registered after (or while) the runtime shut down: nobody will
             // turn this reactor again, so make every wait fail at once.
@@ -215,6 +220,7 @@ impl Reactor {
             if source.generation == key.generation {
                 let source = sources.slab.remove(key.index as usize);
                 drop(sources);
+                self.registered.fetch_sub(1, Ordering::Relaxed);
                 source.io.clear_wakers();
             }
         }
@@ -237,6 +243,7 @@ impl Reactor {
         let now = Instant::now();
         let mut next_timer = self.timers.fire_due(now, wakers);
         let mut wait = timeout;
+        let mut published = false;
         if !wakers.is_empty() {
             // Tasks are about to run: look at the OS, but do not sleep.
             wait = Some(Duration::ZERO);
@@ -244,10 +251,18 @@ impl Reactor {
             // Going to sleep: publish until when, so that a timer inserted
             // meanwhile with an earlier deadline notifies us (time/store.rs).
             next_timer = self.timers.prepare_to_sleep(next_timer);
+            published = true;
         }
         if let Some(deadline) = next_timer {
             let until_timer = deadline.saturating_duration_since(now);
             wait = Some(wait.map_or(until_timer, |w| w.min(until_timer)));
+        }
+
+        if wait == Some(Duration::ZERO) && self.registered.load(Ordering::Relaxed) == 0 {
+            // A poll with no sources: no syscall. (A source registered this
+            // instant is polled by the next turn; blocking turns never skip.)
+            self.wake_all(wakers);
+            return;
         }
 
         // Readiness is recorded under the source lock, taken once for the
@@ -258,7 +273,9 @@ impl Reactor {
             dispatch(&sources.slab, event, wakers);
         });
         drop(sources);
-        self.timers.woke_up();
+        if published {
+            self.timers.woke_up();
+        }
         if let Err(error) = waited {
             // Interruptions are retried or reported as empty waits; anything
             // else is a broken poller that no caller could handle. Sleep a
@@ -268,8 +285,13 @@ impl Reactor {
         }
         self.timers.fire_due(Instant::now(), wakers);
 
-        // Waking schedules tasks, which may call back into this reactor
-        // (`notify`), so every lock but the turn buffer is released here.
+        self.wake_all(wakers);
+    }
+
+    /// Wakes what a turn collected. Waking schedules tasks, which may call
+    /// back into this reactor (`notify`), so every lock but the turn buffer
+    /// is released by now.
+    fn wake_all(&self, wakers: &mut Vec<Waker>) {
         for waker in wakers.drain(..) {
             waker.wake();
         }

@@ -65,6 +65,10 @@ pub(crate) struct TimerStore {
     /// The tick the turning thread sleeps until; 0: nobody is asleep;
     /// `u64::MAX`: asleep with no timer pending.
     parked_until: AtomicU64,
+    /// Timers in the wheels (pending or fired, not yet removed). When it is
+    /// zero a non-blocking turn skips the shard locks altogether, so a
+    /// runtime that uses no timers pays nothing for them.
+    entries: AtomicUsize,
 }
 
 /// Not asleep: inserts never notify.
@@ -79,6 +83,7 @@ impl TimerStore {
                 .map(|_| Shard(Mutex::new(Wheel::new())))
                 .collect(),
             parked_until: AtomicU64::new(AWAKE),
+            entries: AtomicUsize::new(0),
         }
     }
 
@@ -123,6 +128,7 @@ impl TimerStore {
             let key = wheel.insert(when, waker);
             (key, wheel.is_fired(key))
         };
+        self.entries.fetch_add(1, Ordering::Relaxed);
         // After the lock, see the module docs: either we see the sleeper's
         // deadline or its second scan saw our timer.
         let notify = !fired && when < self.parked_until.load(Ordering::SeqCst);
@@ -141,13 +147,22 @@ impl TimerStore {
         lock(&self.shards[handle.shard as usize].0).poll(handle.key, waker)
     }
 
+    /// Removes a timer `insert` returned; each handle is removed once.
     pub(crate) fn remove(&self, handle: TimerHandle) {
         lock(&self.shards[handle.shard as usize].0).remove(handle.key);
+        self.entries.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Fires every timer due at `now` into `wakers`; returns the earliest
     /// pending deadline.
+    ///
+    /// With no timers at all it returns at once. A timer being inserted
+    /// meanwhile may be missed by this call; it is found by the next turn,
+    /// and a turn that goes to sleep always re-scans (`prepare_to_sleep`).
     pub(crate) fn fire_due(&self, now: Instant, wakers: &mut Vec<Waker>) -> Option<Instant> {
+        if self.entries.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
         let now = self.tick_floor(now);
         let mut next = None::<u64>;
         for shard in self.shards.iter() {
