@@ -530,3 +530,39 @@ fn spawn_blocking_storm_with_a_small_pool() {
         assert!(high_water.load(SeqCst) <= 3, "{flavor}");
     }
 }
+
+// ---- overflow between the local queues and the injection queue ---------------------------
+
+/// A task spawns far more tasks than a local queue holds, round after round, while the other
+/// worker refills from the injection queue and steals. Every refill that overflows back into
+/// the injection queue must not deadlock on that queue's lock, and no task may be lost.
+#[test]
+fn spawn_floods_overflow_and_refill_without_losing_a_task() {
+    const ROUNDS: usize = 40;
+    const TASKS: usize = 20_000;
+    let rt = build("multi_thread", |_| {});
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let handle = rt.handle().clone();
+    thread::spawn(move || {
+        for _ in 0..ROUNDS {
+            // The flood is spawned from inside a worker, where spawns go to its local queue.
+            let root = handle.spawn(async {
+                let tasks: Vec<_> = (0..TASKS).map(|i| coro::spawn(async move { i })).collect();
+                let mut sum = 0;
+                for task in tasks {
+                    sum += task.await.unwrap();
+                }
+                sum
+            });
+            done_tx
+                .send(futures::executor::block_on(root).unwrap())
+                .unwrap();
+        }
+    });
+    for round in 0..ROUNDS {
+        let sum = done_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("round {round} hung"));
+        assert_eq!(sum, TASKS * (TASKS - 1) / 2);
+    }
+}

@@ -70,16 +70,16 @@ impl<T> Inject<T> {
         task
     }
 
-    /// Pops up to `max` tasks in one lock acquisition.
-    pub(crate) fn pop_batch(&self, max: usize, mut sink: impl FnMut(T)) -> usize {
+    /// Moves up to `max` tasks into `out` in one lock acquisition. The
+    /// caller handles them after the lock is released: it may need to push
+    /// some back (a full local queue overflows here).
+    pub(crate) fn pop_batch(&self, max: usize, out: &mut Vec<T>) -> usize {
         if self.is_empty() {
             return 0;
         }
         let mut queue = lock(&self.queue);
         let n = max.min(queue.len());
-        for task in queue.drain(..n) {
-            sink(task);
-        }
+        out.extend(queue.drain(..n));
         self.len.store(queue.len(), Ordering::Release);
         n
     }

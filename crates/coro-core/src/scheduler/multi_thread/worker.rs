@@ -29,6 +29,10 @@ pub(crate) struct Core {
     until_global: u32,
     is_searching: bool,
     rand: FastRand,
+    /// Reused buffer for refills from the injection queue: the batch is
+    /// taken under the queue's lock and pushed locally after releasing it
+    /// (a push may overflow back into that same queue).
+    refill: Vec<Runnable>,
 }
 
 impl Core {
@@ -41,6 +45,7 @@ impl Core {
             until_global: 0,
             is_searching: false,
             rand: FastRand::new(index as u64 + 1),
+            refill: Vec::new(),
         }
     }
 
@@ -178,11 +183,14 @@ impl Context {
         // tasks, and a fair share left for the other workers.
         let workers = shared.remotes.len();
         let want = (shared.inject.len() / workers + 1).min(queue::CAPACITY / 2);
-        let mut first = None;
-        shared.inject.pop_batch(want, |task| match first {
-            None => first = Some(task),
-            Some(_) => core.local.push_back_or_overflow(task, &shared.inject),
-        });
+        let mut batch = std::mem::take(&mut core.refill);
+        shared.inject.pop_batch(want, &mut batch);
+        let mut tasks = batch.drain(..);
+        let first = tasks.next();
+        for task in tasks {
+            core.local.push_back_or_overflow(task, &shared.inject);
+        }
+        core.refill = batch;
         first
     }
 
