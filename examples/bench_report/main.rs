@@ -1,0 +1,589 @@
+//! The benchmark report: coro against tokio and smol (async-executor +
+//! async-io) on every scenario, in one run, printed as a markdown table.
+//!
+//! ```text
+//! cargo run --release --example bench_report                    # everything, ≤ 5 min
+//! cargo run --release --example bench_report -- --quick --reps 1 # smoke run, ~30 s
+//! cargo run --release --example bench_report -- --only ping_pong --reps 9
+//! cargo run --release --example bench_report -- --no-echo --markdown report.md
+//! ```
+//!
+//! Runtimes, and the class each is ranked in (`table::Class`):
+//!
+//! | runtime      | class         | what                                                     |
+//! |--------------|---------------|----------------------------------------------------------|
+//! | `coro_mt`    | MultiThread   | coro multi-thread scheduler, 2 workers                   |
+//! | `tokio_mt`   | MultiThread   | tokio multi-thread scheduler, 2 workers, `enable_all`    |
+//! | `smol_mt`    | MultiThread   | `async_executor::Executor` run by 2 threads (`async_io::block_on`) |
+//! | `coro_ct`    | CurrentThread | coro current-thread scheduler                            |
+//! | `tokio_ct`   | CurrentThread | tokio current-thread scheduler, `enable_all`             |
+//! | `smol_local` | CurrentThread | `async_executor::LocalExecutor` + `async_io::block_on`   |
+//! | baselines    | Baseline      | the physical limit (`box_pin_poll`, `plain_loop`)        |
+//!
+//! As in `benches/`, every scenario is written once, generic over a
+//! [`Spawner`] (what a task needs from its runtime), and driven by a
+//! [`Runner`] (how to run a future on a runtime). On the multi-thread
+//! runtimes the measured body runs as a *task* on a worker, so all work is
+//! done by the 2 workers and every spawn happens from inside the runtime.
+//!
+//! Repetitions are interleaved: repetition 1 measures every runtime, then
+//! repetition 2 measures every runtime, and so on, so a slow phase of the
+//! machine (the other core busy) hits all runtimes alike. The table shows the
+//! median, the min–max over the repetitions and, on coro's rows, coro's
+//! median over the best peer of its class (below 1.0: coro wins).
+//!
+//! * `compute.rs`: in-process scenarios, wall time (`spawn_many`,
+//!   `yield_many`, `ping_pong`, `gen_resume`, `chained_spawn`);
+//! * `memory.rs`: one fresh process per measurement, peak/current RSS from
+//!   `/proc/self/status` (`timers_1m`, `idle_memory`);
+//! * `echo.rs`: the TCP echo scenarios.
+
+mod compute;
+mod echo;
+mod memory;
+mod table;
+
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use async_executor::{Executor, LocalExecutor};
+
+use table::Class;
+
+const USAGE: &str = "usage: bench_report [--reps N (5)] [--mem-reps N (= reps)] [--quick] \
+[--only SUBSTRING] [--markdown PATH] [--no-echo]";
+
+/// Worker threads of every multi-thread runtime.
+pub const WORKERS: usize = 2;
+
+// ---------------------------------------------------------------------------
+// Options and progress.
+// ---------------------------------------------------------------------------
+
+/// The command line.
+pub struct Opts {
+    /// Repetitions of every in-process measurement (and of echo).
+    pub reps: usize,
+    /// Repetitions (fresh processes) of every memory measurement.
+    pub mem_reps: usize,
+    /// Smaller sizes, for a smoke run.
+    pub quick: bool,
+    /// Only scenarios whose name contains this.
+    pub only: Option<String>,
+    /// Also write the report here.
+    pub markdown: Option<String>,
+    /// Skip the TCP echo scenarios.
+    pub no_echo: bool,
+}
+
+impl Opts {
+    fn parse(args: &[String]) -> Opts {
+        fn bad(msg: &str) -> ! {
+            eprintln!("{msg}\n{USAGE}");
+            std::process::exit(2)
+        }
+        let mut opts = Opts {
+            reps: 5,
+            mem_reps: 0,
+            quick: false,
+            only: None,
+            markdown: None,
+            no_echo: false,
+        };
+        let mut it = args.iter();
+        let value = |name: &str, it: &mut std::slice::Iter<'_, String>| -> String {
+            it.next()
+                .cloned()
+                .unwrap_or_else(|| bad(&format!("{name} needs a value")))
+        };
+        let number = |name: &str, v: String| -> usize {
+            match v.parse() {
+                Ok(n) if n > 0 => n,
+                _ => bad(&format!("{name}: expected a positive number, got {v:?}")),
+            }
+        };
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--reps" => opts.reps = number(arg, value(arg, &mut it)),
+                "--mem-reps" => opts.mem_reps = number(arg, value(arg, &mut it)),
+                "--quick" => opts.quick = true,
+                "--no-echo" => opts.no_echo = true,
+                "--only" => opts.only = Some(value(arg, &mut it)),
+                "--markdown" => opts.markdown = Some(value(arg, &mut it)),
+                "--help" | "-h" => {
+                    println!("{USAGE}");
+                    std::process::exit(0)
+                }
+                other => bad(&format!("unknown argument {other:?}")),
+            }
+        }
+        if opts.mem_reps == 0 {
+            opts.mem_reps = opts.reps;
+        }
+        opts
+    }
+
+    /// Whether `--only` selects the scenario `name`.
+    pub fn selects(&self, name: &str) -> bool {
+        self.only.as_deref().is_none_or(|only| name.contains(only))
+    }
+}
+
+static START: OnceLock<Instant> = OnceLock::new();
+
+/// A progress line on stderr, stamped with the seconds since the start.
+pub fn progress(msg: &str) {
+    let secs = START.get_or_init(Instant::now).elapsed().as_secs();
+    eprintln!("[{secs:>3} s] {msg}");
+}
+
+// ---------------------------------------------------------------------------
+// Runtimes: what a scenario needs from one (`Spawner`), how to run a future
+// on one (`Runner`), and the list of them (`Visit`, `for_each_runtime`).
+// ---------------------------------------------------------------------------
+
+/// A future that can be spawned: `Send + 'static`, with a `Send` output.
+pub trait Task: Future<Output: Send> + Send + 'static {}
+impl<F: Future<Output: Send> + Send + 'static> Task for F {}
+
+/// `Future<Output = T> + Send + 'static`, to keep signatures short.
+pub trait SendFut<T>: Future<Output = T> + Send + 'static {}
+impl<T, F: Future<Output = T> + Send + 'static> SendFut<T> for F {}
+
+/// A runtime's own bounded channel of `u64`s (both ends of one direction).
+pub trait Chan: Send + 'static {
+    type Tx: Send + 'static;
+    type Rx: Send + 'static;
+    fn bounded(capacity: usize) -> (Self::Tx, Self::Rx);
+    fn send(tx: &Self::Tx, value: u64) -> impl Future<Output = ()> + Send;
+    /// `None` once every sender is gone.
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> + Send;
+}
+
+macro_rules! chan {
+    ($name:ident, $($ch:ident)::+, |$r:ident| $recv_ok:expr) => {
+        pub struct $name;
+        impl Chan for $name {
+            type Tx = $($ch)::+::Sender<u64>;
+            type Rx = $($ch)::+::Receiver<u64>;
+            fn bounded(capacity: usize) -> (Self::Tx, Self::Rx) {
+                chan!(@new $($ch)::+, capacity)
+            }
+            async fn send(tx: &Self::Tx, value: u64) {
+                tx.send(value).await.expect("channel receiver gone");
+            }
+            async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+                let $r = rx.recv().await;
+                $recv_ok
+            }
+        }
+    };
+    (@new async_channel, $cap:expr) => { async_channel::bounded($cap) };
+    (@new $($ch:ident)::+, $cap:expr) => { $($ch)::+::channel($cap) };
+}
+
+chan!(CoroChan, coro::sync::mpsc, |r| r);
+chan!(TokioChan, tokio::sync::mpsc, |r| r);
+chan!(SmolChan, async_channel, |r| r.ok());
+
+/// The task, timer and channel operations a scenario uses, implemented once
+/// per runtime. Spawned tasks go to the runtime that runs the scenario.
+pub trait Spawner: Clone + Send + Sync + 'static {
+    /// The runtime's native channel.
+    type Chan: Chan;
+    /// Spawns `future`; the returned future resolves to its output.
+    fn spawn<F: Task>(&self, future: F) -> impl SendFut<F::Output>;
+    /// Spawns `future` and detaches it.
+    fn spawn_detached<F: SendFut<()>>(&self, future: F);
+    /// The runtime's own `yield_now`.
+    fn yield_now() -> impl Future<Output = ()> + Send;
+    /// The runtime's own timer; its deadline is fixed by this call.
+    fn sleep(duration: Duration) -> impl SendFut<()>;
+}
+
+/// coro and tokio: spawn on the ambient runtime; their own yield and sleep.
+macro_rules! ambient_spawner {
+    ($name:ident, $chan:ty, $spawn:path, $yield_now:path, $sleep:path) => {
+        #[derive(Clone, Copy)]
+        pub struct $name;
+
+        impl Spawner for $name {
+            type Chan = $chan;
+            fn spawn<F: Task>(&self, future: F) -> impl SendFut<F::Output> {
+                let handle = $spawn(future);
+                async move { handle.await.expect("task failed") }
+            }
+            fn spawn_detached<F: SendFut<()>>(&self, future: F) {
+                drop($spawn(future));
+            }
+            fn yield_now() -> impl Future<Output = ()> + Send {
+                $yield_now()
+            }
+            fn sleep(duration: Duration) -> impl SendFut<()> {
+                $sleep(duration)
+            }
+        }
+    };
+}
+
+ambient_spawner!(
+    Coro,
+    CoroChan,
+    coro::spawn,
+    coro::yield_now,
+    coro::time::sleep
+);
+ambient_spawner!(
+    Tokio,
+    TokioChan,
+    tokio::spawn,
+    tokio::task::yield_now,
+    tokio::time::sleep
+);
+
+thread_local! {
+    /// The `LocalExecutor` of `smol_local` (the main thread's).
+    static LOCAL_EX: LocalExecutor<'static> = const { LocalExecutor::new() };
+}
+
+/// smol: the shared `Executor` of `smol_mt`, or with `None` this thread's
+/// `LocalExecutor` (`smol_local`).
+#[derive(Clone)]
+pub struct Smol(Option<Arc<Executor<'static>>>);
+
+impl Smol {
+    fn task<F: Task>(&self, future: F) -> async_executor::Task<F::Output> {
+        match &self.0 {
+            Some(ex) => ex.spawn(future),
+            None => LOCAL_EX.with(|ex| ex.spawn(future)),
+        }
+    }
+}
+
+impl Spawner for Smol {
+    type Chan = SmolChan;
+    fn spawn<F: Task>(&self, future: F) -> impl SendFut<F::Output> {
+        self.task(future)
+    }
+    fn spawn_detached<F: SendFut<()>>(&self, future: F) {
+        self.task(future).detach();
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        futures_lite::future::yield_now()
+    }
+    fn sleep(duration: Duration) -> impl SendFut<()> {
+        let timer = async_io::Timer::after(duration);
+        async move {
+            timer.await;
+        }
+    }
+}
+
+/// One runtime: built by `new`, drives a future to completion with `run`
+/// (as a root task on a worker for the multi-thread ones).
+pub trait Runner {
+    const NAME: &'static str;
+    const CLASS: Class;
+    type Spawner: Spawner;
+    fn new() -> Self;
+    fn spawner(&self) -> Self::Spawner;
+    fn run<F: Task>(&self, future: F) -> F::Output;
+}
+
+/// coro, multi-thread (`MT`, 2 workers) or current-thread.
+pub struct CoroRt<const MT: bool>(coro::Runtime);
+
+impl<const MT: bool> Runner for CoroRt<MT> {
+    const NAME: &'static str = if MT { "coro_mt" } else { "coro_ct" };
+    const CLASS: Class = if MT {
+        Class::MultiThread
+    } else {
+        Class::CurrentThread
+    };
+    type Spawner = Coro;
+    fn new() -> Self {
+        let mut builder = coro::Runtime::builder();
+        if MT {
+            builder.worker_threads(WORKERS);
+        } else {
+            builder.current_thread();
+        }
+        CoroRt(builder.build().expect("build coro runtime"))
+    }
+    fn spawner(&self) -> Coro {
+        Coro
+    }
+    fn run<F: Task>(&self, future: F) -> F::Output {
+        if MT {
+            let root = self.0.spawn(future);
+            self.0.block_on(root).expect("coro root task failed")
+        } else {
+            self.0.block_on(future)
+        }
+    }
+}
+
+/// tokio, multi-thread (`MT`, 2 workers) or current-thread; I/O and time on.
+pub struct TokioRt<const MT: bool>(tokio::runtime::Runtime);
+
+impl<const MT: bool> Runner for TokioRt<MT> {
+    const NAME: &'static str = if MT { "tokio_mt" } else { "tokio_ct" };
+    const CLASS: Class = if MT {
+        Class::MultiThread
+    } else {
+        Class::CurrentThread
+    };
+    type Spawner = Tokio;
+    fn new() -> Self {
+        let mut builder = if MT {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(WORKERS);
+            b
+        } else {
+            tokio::runtime::Builder::new_current_thread()
+        };
+        TokioRt(builder.enable_all().build().expect("build tokio runtime"))
+    }
+    fn spawner(&self) -> Tokio {
+        Tokio
+    }
+    fn run<F: Task>(&self, future: F) -> F::Output {
+        if MT {
+            let root = self.0.spawn(future);
+            self.0.block_on(root).expect("tokio root task failed")
+        } else {
+            self.0.block_on(future)
+        }
+    }
+}
+
+/// smol, multi-thread: an `Executor` run by 2 dedicated threads.
+pub struct SmolMt {
+    ex: Arc<Executor<'static>>,
+    /// Dropping this sender stops the worker threads.
+    stop: Option<async_channel::Sender<()>>,
+    workers: Vec<thread::JoinHandle<Result<(), async_channel::RecvError>>>,
+}
+
+impl Runner for SmolMt {
+    const NAME: &'static str = "smol_mt";
+    const CLASS: Class = Class::MultiThread;
+    type Spawner = Smol;
+    fn new() -> Self {
+        let ex = Arc::new(Executor::new());
+        let (stop_tx, stop_rx) = async_channel::bounded::<()>(1);
+        let workers = (0..WORKERS)
+            .map(|i| {
+                let (ex, stop_rx) = (ex.clone(), stop_rx.clone());
+                thread::Builder::new()
+                    .name(format!("smol-worker-{i}"))
+                    // `async_io::block_on`: an idle worker drives the reactor.
+                    .spawn(move || async_io::block_on(ex.run(stop_rx.recv())))
+                    .expect("spawn smol worker")
+            })
+            .collect();
+        SmolMt {
+            ex,
+            stop: Some(stop_tx),
+            workers,
+        }
+    }
+    fn spawner(&self) -> Smol {
+        Smol(Some(self.ex.clone()))
+    }
+    fn run<F: Task>(&self, future: F) -> F::Output {
+        // This thread only waits for the root task; it never runs tasks.
+        futures_lite::future::block_on(self.ex.spawn(future))
+    }
+}
+
+impl Drop for SmolMt {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        for worker in self.workers.drain(..) {
+            worker.join().expect("smol worker panicked").unwrap_err();
+        }
+    }
+}
+
+/// smol, single-thread: this thread's `LocalExecutor`.
+pub struct SmolLocal;
+
+impl Runner for SmolLocal {
+    const NAME: &'static str = "smol_local";
+    const CLASS: Class = Class::CurrentThread;
+    type Spawner = Smol;
+    fn new() -> Self {
+        SmolLocal
+    }
+    fn spawner(&self) -> Smol {
+        Smol(None)
+    }
+    fn run<F: Task>(&self, future: F) -> F::Output {
+        LOCAL_EX.with(|ex| async_io::block_on(ex.run(future)))
+    }
+}
+
+/// Something to do with each runtime (a scenario's measurement).
+pub trait Visit {
+    fn visit<R: Runner>(&mut self, rt: &R);
+}
+
+/// Every runtime, in table order: the multi-thread ones, then the
+/// current-thread ones.
+pub const RUNTIMES: [&str; 6] = [
+    "coro_mt",
+    "tokio_mt",
+    "smol_mt",
+    "coro_ct",
+    "tokio_ct",
+    "smol_local",
+];
+
+/// Builds the runtime called `name`, hands it to `v`, drops it. False if
+/// there is no such runtime.
+pub fn with_runtime(name: &str, v: &mut impl Visit) -> bool {
+    match name {
+        "coro_mt" => v.visit(&CoroRt::<true>::new()),
+        "tokio_mt" => v.visit(&TokioRt::<true>::new()),
+        "smol_mt" => v.visit(&SmolMt::new()),
+        "coro_ct" => v.visit(&CoroRt::<false>::new()),
+        "tokio_ct" => v.visit(&TokioRt::<false>::new()),
+        "smol_local" => v.visit(&SmolLocal::new()),
+        _ => return false,
+    }
+    true
+}
+
+/// All six runtimes, alive at once (idle ones park their threads), so a
+/// scenario builds each once and then interleaves them rep by rep.
+pub struct Runtimes {
+    coro_mt: CoroRt<true>,
+    tokio_mt: TokioRt<true>,
+    smol_mt: SmolMt,
+    coro_ct: CoroRt<false>,
+    tokio_ct: TokioRt<false>,
+    smol_local: SmolLocal,
+}
+
+impl Runtimes {
+    pub fn start() -> Runtimes {
+        Runtimes {
+            coro_mt: Runner::new(),
+            tokio_mt: Runner::new(),
+            smol_mt: Runner::new(),
+            coro_ct: Runner::new(),
+            tokio_ct: Runner::new(),
+            smol_local: Runner::new(),
+        }
+    }
+
+    /// Hands every runtime to `v`, in [`RUNTIMES`] order.
+    pub fn for_each(&self, v: &mut impl Visit) {
+        v.visit(&self.coro_mt);
+        v.visit(&self.tokio_mt);
+        v.visit(&self.smol_mt);
+        v.visit(&self.coro_ct);
+        v.visit(&self.tokio_ct);
+        v.visit(&self.smol_local);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The report.
+// ---------------------------------------------------------------------------
+
+/// `nproc`, the CPU model, the date and the command, for the report's header.
+fn header(opts: &Opts, args: &[String]) -> String {
+    let nproc = thread::available_parallelism().map_or(0, |n| n.get());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let date = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|d| d.trim().to_owned())
+        .unwrap_or_else(|| "unknown date".to_owned());
+    // `cargo run` sets `CARGO` for the program it runs.
+    let mut command = match std::env::var_os("CARGO") {
+        Some(_) if cfg!(debug_assertions) => "cargo run --example bench_report".to_owned(),
+        Some(_) => "cargo run --release --example bench_report".to_owned(),
+        None => std::env::args().next().unwrap_or_default(),
+    };
+    if !args.is_empty() {
+        command.push_str(if command.starts_with("cargo") {
+            " -- "
+        } else {
+            " "
+        });
+        command.push_str(&args.join(" "));
+    }
+    let mut out = format!(
+        "machine: nproc {nproc}, {cpu} · date: {date} · command: `{command}`\n\n\
+         reps: {} (interleaved: each repetition runs every runtime); memory scenarios: {} \
+         fresh processes per runtime",
+        opts.reps, opts.mem_reps
+    );
+    if opts.mem_reps < opts.reps {
+        out.push_str(" (fewer reps, to stay within the time budget)");
+    }
+    if opts.quick {
+        out.push_str(" · --quick: SMALLER SIZES than the scenario names say");
+    }
+    if cfg!(debug_assertions) {
+        out.push_str(" · DEBUG BUILD: the numbers mean nothing");
+    }
+    out.push('\n');
+    out
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--child") {
+        let (scenario, runtime) = match (args.get(1), args.get(2)) {
+            (Some(s), Some(r)) => (s.as_str(), r.as_str()),
+            _ => {
+                eprintln!("--child needs SCENARIO RUNTIME");
+                std::process::exit(2)
+            }
+        };
+        memory::child(scenario, runtime, args.iter().any(|a| a == "--quick"));
+    }
+    START.get_or_init(Instant::now);
+    let opts = Opts::parse(&args);
+
+    let mut rows = compute::rows(&opts);
+    rows.extend(memory::rows(&opts));
+    let echo_selected = opts
+        .only
+        .as_deref()
+        .is_none_or(|only| only.contains("echo") || "tcp_echo".contains(only));
+    if !opts.no_echo && echo_selected {
+        progress("tcp echo scenarios");
+        rows.extend(
+            echo::rows(opts.reps, opts.quick)
+                .into_iter()
+                .filter(|r| opts.selects(&r.scenario)),
+        );
+    }
+
+    let report = format!("{}\n{}", header(&opts, &args), table::markdown(&rows));
+    progress("done");
+    print!("{report}");
+    if let Some(path) = &opts.markdown {
+        if let Err(e) = std::fs::write(path, &report) {
+            eprintln!("cannot write {path}: {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Smoke runs of the benchmark report: `cargo run --release --example
+//! bench_report -- --quick --reps 1 [--no-echo]` must print a markdown table
+//! with a row for every scenario and every runtime (the numbers are not
+//! checked: a quick run on a busy machine measures nothing).
+//!
+//! Without `--no-echo` the quick run takes about a minute more (one process
+//! per echo server, 1 s load windows), so that test is `#[ignore]`d:
+//! `cargo test --test bench_report -- --include-ignored`.
+
+use std::process::Command;
+
+const MT: [&str; 3] = ["coro_mt", "tokio_mt", "smol_mt"];
+const CT: [&str; 3] = ["coro_ct", "tokio_ct", "smol_local"];
+
+/// Runs the report with `args` and returns its stdout (which must hold the
+/// header and the table header).
+fn bench_report(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "--example",
+            "bench_report",
+            "--",
+        ])
+        .args(args)
+        .output()
+        .expect("failed to run cargo");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "bench_report failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status
+    );
+
+    assert!(
+        stdout.starts_with("machine: nproc "),
+        "no header:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("| scenario | runtime | median | min–max | unit | coro ÷ best peer |"),
+        "no table header:\n{stdout}"
+    );
+    stdout
+}
+
+#[test]
+fn bench_report_quick_prints_every_row() {
+    let stdout = bench_report(&["--quick", "--reps", "1", "--no-echo"]);
+    assert!(
+        !stdout.contains("| tcp_echo"),
+        "--no-echo ran echo:\n{stdout}"
+    );
+
+    let all_runtimes: Vec<&str> = MT.iter().chain(&CT).copied().collect();
+    let mut expected: Vec<(&str, Vec<&str>)> = [
+        "spawn_many",
+        "yield_many",
+        "ping_pong",
+        "chained_spawn",
+        "timers_1m overshoot",
+        "timers_1m peak RSS",
+        "idle_memory",
+    ]
+    .into_iter()
+    .map(|scenario| (scenario, all_runtimes.clone()))
+    .collect();
+    expected[0].1.push("box_pin_poll");
+    expected.push(("gen_resume", vec!["coro_gen", "plain_loop"]));
+
+    for (scenario, runtimes) in &expected {
+        for runtime in runtimes {
+            let prefix = format!("| {scenario} | {runtime} | ");
+            let row = stdout
+                .lines()
+                .find(|l| l.starts_with(&prefix))
+                .unwrap_or_else(|| panic!("no row {prefix:?} in:\n{stdout}"));
+            // Six cells; the median is a finite number.
+            let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
+            assert_eq!(cells.len(), 6, "{row}");
+            let median: f64 = cells[2]
+                .parse()
+                .unwrap_or_else(|_| panic!("median not a number: {row}"));
+            assert!(median.is_finite(), "{row}");
+            // coro's multi-thread and current-thread rows are compared with a peer.
+            if MT.contains(runtime) && runtime.starts_with("coro") {
+                assert!(cells[5].contains("(vs tokio_mt)") || cells[5].contains("(vs smol_mt)"));
+            }
+            if CT.contains(runtime) && runtime.starts_with("coro") {
+                assert!(cells[5].contains("(vs tokio_ct)") || cells[5].contains("(vs smol_local)"));
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore = "about a minute: starts one echo server process per runtime"]
+fn bench_report_quick_with_echo_has_echo_rows() {
+    let stdout = bench_report(&["--quick", "--reps", "1", "--only", "echo"]);
+    for runtime in MT.iter().chain(&CT) {
+        let row = format!(" | {runtime} | ");
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with("| tcp_echo") && l.contains(&row)),
+            "no tcp_echo row for {runtime}:\n{stdout}"
+        );
+    }
+    assert!(
+        !stdout.contains("| spawn_many |"),
+        "--only echo ran spawn_many"
+    );
+}
