@@ -581,9 +581,28 @@ fn main() {
     progress("done");
     print!("{report}");
     if let Some(path) = &opts.markdown {
-        if let Err(e) = std::fs::write(path, &report) {
+        if let Err(e) = write_report(path, &report) {
             eprintln!("cannot write {path}: {e}");
             std::process::exit(1);
         }
     }
+}
+
+/// Writes the report to `path`. If the file already has a
+/// `<!-- report:start -->` … `<!-- report:end -->` section (as
+/// docs/benchmarks.md does), only that section is replaced, so the prose
+/// around the table survives regeneration.
+fn write_report(path: &str, report: &str) -> std::io::Result<()> {
+    const START: &str = "<!-- report:start -->";
+    const END: &str = "<!-- report:end -->";
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    let text = match (existing.find(START), existing.find(END)) {
+        (Some(start), Some(end)) if start < end => format!(
+            "{}{START}\n{report}{}",
+            &existing[..start],
+            &existing[end..]
+        ),
+        _ => report.to_owned(),
+    };
+    std::fs::write(path, text)
 }
