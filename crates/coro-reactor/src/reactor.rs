@@ -40,7 +40,7 @@ use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use coro_core::park::Park;
-use polling::{Event, PollMode, Poller};
+use polling::Poller;
 use slab::Slab;
 
 use crate::io::readiness::{ScheduledIo, READABLE, READ_CLOSED, SHUTDOWN, WRITABLE, WRITE_CLOSED};
@@ -190,13 +190,10 @@ impl Reactor {
             });
             SourceKey { index, generation }
         };
-        // SAFETY: `add_with_mode` requires the fd to stay valid until it is
-        // deleted from the poller. The callers (`IoSource`) own the fd and
-        // call `deregister` in their destructor before closing it.
-        let added = unsafe {
-            self.poller
-                .add_with_mode(fd, Event::all(key.encode()), PollMode::Edge)
-        };
+        // SAFETY: the fd must stay open until it is deregistered. The callers
+        // (`IoSource`) own the fd and call `deregister` in their destructor
+        // before closing it.
+        let added = unsafe { self.notifier.register(&self.poller, fd, key.encode()) };
         if let Err(error) = added {
             lock(&self.sources).slab.remove(key.index as usize);
             return Err(error);
@@ -212,9 +209,7 @@ impl Reactor {
 
     /// Removes `fd` from the poller and forgets its readiness.
     pub(crate) fn deregister(&self, fd: BorrowedFd<'_>, key: SourceKey) {
-        // An error here means the fd was not registered any more (the
-        // poller was closed first); there is nothing left to undo.
-        let _ = self.poller.delete(fd);
+        self.notifier.deregister(&self.poller, fd);
         let mut sources = lock(&self.sources);
         if let Some(source) = sources.slab.get(key.index as usize) {
             if source.generation == key.generation {
@@ -224,6 +219,13 @@ impl Reactor {
                 source.io.clear_wakers();
             }
         }
+    }
+
+    /// Whether a source's `READ_CLOSED` state is reported by the OS (the
+    /// peer's FIN as its own event), which makes forgetting read readiness
+    /// after a short read safe.
+    pub(crate) fn reports_read_closed(&self) -> bool {
+        self.notifier.reports_read_closed()
     }
 
     /// Wakes the thread taking a turn, if any; otherwise the next turn
@@ -318,6 +320,11 @@ fn dispatch(slab: &Slab<Source>, event: OsEvent, wakers: &mut Vec<Waker>) {
     if event.hangup {
         // Hang-up: both directions are closed for good.
         bits |= READ_CLOSED | WRITE_CLOSED;
+    }
+    if event.read_closed {
+        // The peer's FIN: reads never block again (they return what is
+        // left, then 0).
+        bits |= READ_CLOSED;
     }
     if event.error {
         // A pending socket error (an ICMP refusal on UDP, a reset) is

@@ -7,8 +7,8 @@
 //! are written once here, as generic functions, and [`impl_async_io!`]
 //! stamps out the trait impls that call them. Every operation is a single
 //! syscall on the caller's buffer: nothing is allocated per read or write.
-//! A short write forgets the write readiness at once (see
-//! `IoSource::poll_write_stream`), saving a `WouldBlock` syscall.
+//! A short read or write forgets the readiness at once (see
+//! `IoSource::poll_read_stream`), saving a `WouldBlock` syscall per message.
 //!
 //! [`TcpStream`]: super::TcpStream
 //! [`UnixStream`]: super::UnixStream
@@ -35,7 +35,7 @@ where
     if buf.is_empty() {
         return Poll::Ready(Ok(0));
     }
-    io.poll_read_with(cx, |mut stream| stream.read(buf))
+    io.poll_read_stream(cx, buf.len(), |mut stream| stream.read(buf))
 }
 
 /// `readv(2)` into `bufs`.
@@ -51,7 +51,8 @@ where
     if bufs.iter().all(|buf| buf.is_empty()) {
         return Poll::Ready(Ok(0));
     }
-    io.poll_read_with(cx, |mut stream| stream.read_vectored(bufs))
+    let len = bufs.iter().map(|buf| buf.len()).sum();
+    io.poll_read_stream(cx, len, |mut stream| stream.read_vectored(bufs))
 }
 
 /// `write(2)` from `buf`, waiting for writability on `WouldBlock`.

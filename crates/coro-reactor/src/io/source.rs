@@ -105,9 +105,10 @@ impl<T: AsFd> IoSource<T> {
 
     /// Runs `op` until it does not return `WouldBlock`, waiting for
     /// `direction` in between. If `drained` says the successful result
-    /// filled the OS buffer (a short write on a stream socket), the
-    /// readiness is forgotten right away: the next operation waits for the
-    /// next edge instead of spending a syscall to learn `WouldBlock`.
+    /// emptied or filled the OS buffer (a short read or write on a stream
+    /// socket), the readiness is forgotten right away: the next operation
+    /// waits for the next edge instead of spending a syscall to learn
+    /// `WouldBlock`.
     fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
@@ -132,17 +133,35 @@ impl<T: AsFd> IoSource<T> {
         }
     }
 
+    /// Polls a stream read of up to `len` bytes. Like
+    /// [`poll_read_with`](Self::poll_read_with), but a read that returns
+    /// fewer than `len` bytes (and more than zero) is taken to have emptied
+    /// the socket's receive buffer, so the next read waits for the next edge
+    /// without first calling `read` to get `WouldBlock`. Only for stream
+    /// sockets and pipes, where a short read means "nothing more queued".
+    ///
+    /// This is only safe when the reactor reports the peer's FIN as its own
+    /// sticky state (`EPOLLRDHUP`, Linux): a FIN that arrived in the same
+    /// edge as the data would otherwise never be announced again. Elsewhere
+    /// it behaves exactly like `poll_read_with`.
+    pub fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let short_read_drains = self.reactor.reports_read_closed();
+        self.poll_io(cx, Direction::Read, op, |&n| {
+            short_read_drains && n > 0 && n < len
+        })
+    }
+
     /// Polls a stream write of `len` bytes. Like
     /// [`poll_write_with`](Self::poll_write_with), but a write that takes
     /// fewer than `len` bytes is taken to have filled the socket's send
     /// buffer, so the next write waits for the next writable edge without
     /// first calling `write` to get `WouldBlock`. Only for stream sockets
     /// and pipes.
-    ///
-    /// There is no read counterpart (tokio has one): a short read does mean
-    /// the receive buffer is empty, but the peer's FIN may have arrived in
-    /// the same edge, and `polling` does not ask epoll for `EPOLLRDHUP`, so
-    /// no later event would announce the end of the stream.
     pub fn poll_write_stream(
         &self,
         cx: &mut Context<'_>,

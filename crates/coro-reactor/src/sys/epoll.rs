@@ -128,11 +128,34 @@ impl Events {
             let has = |bits: i32| flags & bits != 0;
             f(OsEvent {
                 key: event.u64 as usize,
-                readable: has(libc::EPOLLIN | libc::EPOLLPRI | libc::EPOLLHUP | libc::EPOLLERR),
+                readable: has(libc::EPOLLIN
+                    | libc::EPOLLPRI
+                    | libc::EPOLLHUP
+                    | libc::EPOLLERR
+                    | libc::EPOLLRDHUP),
                 writable: has(libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR),
                 hangup: has(libc::EPOLLHUP),
+                read_closed: has(libc::EPOLLRDHUP),
                 error: has(libc::EPOLLERR),
             });
         }
     }
+}
+
+/// `EPOLL_CTL_ADD` for both directions and the peer's FIN, edge-triggered.
+pub(crate) fn add(poller: &Poller, fd: std::os::fd::RawFd, key: usize) -> io::Result<()> {
+    let mut event = libc::epoll_event {
+        events: (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLPRI | libc::EPOLLRDHUP | libc::EPOLLET)
+            as u32,
+        u64: key as u64,
+    };
+    // SAFETY: `event` is a live, initialised `epoll_event`; the epoll fd is
+    // `polling`'s, alive while `poller` is borrowed; the caller keeps `fd`
+    // open until it is deleted (see `Notifier::register`).
+    let result =
+        unsafe { libc::epoll_ctl(poller.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) };
+    if result < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
