@@ -1,4 +1,4 @@
-//! I/O sources: readiness state ([`readiness`]) and the [`IoSource`]
+//! I/O sources: readiness state (`readiness`, private) and the [`IoSource`]
 //! wrapper sockets are built on.
 
 pub(crate) mod readiness;

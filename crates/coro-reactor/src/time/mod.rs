@@ -1,5 +1,5 @@
-//! Timers: a hierarchical wheel per shard ([`wheel`]), the sharded store a
-//! reactor turns ([`store`]), and the [`Timer`] primitive on top.
+//! Timers: a hierarchical wheel per shard (`wheel`), the sharded store a
+//! reactor turns (`store`), and the [`Timer`] primitive on top.
 
 pub(crate) mod store;
 mod timer;
