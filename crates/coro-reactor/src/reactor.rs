@@ -260,9 +260,13 @@ impl Reactor {
             wait = Some(wait.map_or(until_timer, |w| w.min(until_timer)));
         }
 
-        if wait == Some(Duration::ZERO) && self.registered.load(Ordering::Relaxed) == 0 {
+        if !published
+            && wait == Some(Duration::ZERO)
+            && self.registered.load(Ordering::Relaxed) == 0
+        {
             // A poll with no sources: no syscall. (A source registered this
-            // instant is polled by the next turn; blocking turns never skip.)
+            // instant is polled by the next turn. A turn that published a
+            // sleep deadline goes on, so that `woke_up` below clears it.)
             self.wake_all(wakers);
             return;
         }
