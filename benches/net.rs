@@ -62,10 +62,8 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
-use async_executor::{Executor, LocalExecutor};
 use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput,
@@ -77,9 +75,6 @@ const MSG_LEN: usize = 64;
 const TIMER_TASKS: usize = 100_000;
 /// `timers`: sleeps are drawn from `0..TIMER_MAX_SLEEP_US` microseconds.
 const TIMER_MAX_SLEEP_US: u64 = 100_000;
-
-/// Worker threads of every multi-thread variant.
-const WORKERS: usize = 2;
 
 // ---------------------------------------------------------------------------
 // Sockets: what a scenario needs from a runtime's TCP types.
@@ -204,240 +199,32 @@ impl NetListener for SmolListener {
 }
 
 // ---------------------------------------------------------------------------
-// Spawners: tasks and timers of each runtime.
+// Runtimes.
 // ---------------------------------------------------------------------------
 
-/// A future that can be spawned: `Send + 'static`, with a `Send` output.
-trait Task: Future<Output: Send> + Send + 'static {}
-impl<F: Future<Output: Send> + Send + 'static> Task for F {}
+/// The runtimes, their task and timer operations, and how a future is run
+/// on each (shared with `examples/bench_report`).
+#[path = "common/runtimes.rs"]
+mod runtimes;
+use runtimes::{CoroRt, Runner, SendFut, SmolLocal, SmolMt, TokioRt};
 
-/// `Future<Output = T> + Send + 'static`, to keep signatures short.
-trait SendFut<T>: Future<Output = T> + Send + 'static {}
-impl<T, F: Future<Output = T> + Send + 'static> SendFut<T> for F {}
-
-/// The task and timer operations a scenario uses, implemented once per
-/// runtime. Spawned tasks go to the runtime that runs the scenario.
-trait Spawner: Clone + Send + Sync + 'static {
-    /// The runtime's TCP listener (and, through it, stream) type.
+/// What a scenario needs from a runtime here: the shared task and timer
+/// operations, plus the runtime's TCP listener (and, through it, stream)
+/// type.
+trait Spawner: runtimes::Spawner {
     type Listener: NetListener;
-
-    /// Spawns `future`; the returned future resolves to its output.
-    fn spawn<F: Task>(&self, future: F) -> impl SendFut<F::Output>;
-
-    /// Spawns `future` and detaches it.
-    fn spawn_detached<F: SendFut<()>>(&self, future: F);
-
-    /// The runtime's own timer; the timer is created by this call.
-    fn sleep(duration: Duration) -> impl SendFut<()>;
 }
 
-/// coro and tokio: spawn on the ambient runtime (`coro::spawn`,
-/// `tokio::spawn`); their own sleep.
-macro_rules! ambient_spawner {
-    ($name:ident, $listener:ty, $spawn:path, $sleep:path) => {
-        #[derive(Clone, Copy)]
-        struct $name;
-
-        impl Spawner for $name {
-            type Listener = $listener;
-
-            fn spawn<F: Task>(&self, future: F) -> impl SendFut<F::Output> {
-                let handle = $spawn(future);
-                async move { handle.await.expect("task failed") }
-            }
-
-            fn spawn_detached<F: SendFut<()>>(&self, future: F) {
-                drop($spawn(future));
-            }
-
-            fn sleep(duration: Duration) -> impl SendFut<()> {
-                $sleep(duration)
-            }
-        }
-    };
+impl Spawner for runtimes::Coro {
+    type Listener = coro::net::TcpListener;
 }
 
-ambient_spawner!(Coro, coro::net::TcpListener, coro::spawn, coro::time::sleep);
-ambient_spawner!(
-    Tokio,
-    tokio::net::TcpListener,
-    tokio::spawn,
-    tokio::time::sleep
-);
-
-thread_local! {
-    /// The `LocalExecutor` of the `smol_local` variant (the bench thread's).
-    static LOCAL_EX: LocalExecutor<'static> = const { LocalExecutor::new() };
+impl Spawner for runtimes::Tokio {
+    type Listener = tokio::net::TcpListener;
 }
 
-/// smol: the shared `Executor` of `smol_mt` (run by dedicated threads), or
-/// with `None` the bench thread's `LocalExecutor` (`smol_local`).
-#[derive(Clone)]
-struct Smol(Option<Arc<Executor<'static>>>);
-
-impl Smol {
-    fn task<F: Task>(&self, future: F) -> async_executor::Task<F::Output> {
-        match &self.0 {
-            Some(ex) => ex.spawn(future),
-            None => LOCAL_EX.with(|ex| ex.spawn(future)),
-        }
-    }
-}
-
-impl Spawner for Smol {
+impl Spawner for runtimes::Smol {
     type Listener = SmolListener;
-
-    fn spawn<F: Task>(&self, future: F) -> impl SendFut<F::Output> {
-        self.task(future)
-    }
-
-    fn spawn_detached<F: SendFut<()>>(&self, future: F) {
-        self.task(future).detach();
-    }
-
-    fn sleep(duration: Duration) -> impl SendFut<()> {
-        let timer = async_io::Timer::after(duration);
-        async move {
-            timer.await;
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Runners: one runtime each, built once per group; `run` drives a future to
-// completion on it (as a root task on the multi-thread ones).
-// ---------------------------------------------------------------------------
-
-trait Runner {
-    /// The variant's name in the criterion group.
-    const NAME: &'static str;
-    type Spawner: Spawner;
-    fn new() -> Self;
-    fn spawner(&self) -> Self::Spawner;
-    fn run<F: Task>(&self, future: F) -> F::Output;
-}
-
-/// coro, multi-thread (`MT`, 2 workers) or current-thread.
-struct CoroRt<const MT: bool>(coro::Runtime);
-
-impl<const MT: bool> Runner for CoroRt<MT> {
-    const NAME: &'static str = if MT { "coro_mt" } else { "coro_ct" };
-    type Spawner = Coro;
-    fn new() -> Self {
-        let mut builder = coro::Runtime::builder();
-        if MT {
-            builder.worker_threads(WORKERS);
-        } else {
-            builder.current_thread();
-        }
-        CoroRt(builder.build().unwrap())
-    }
-    fn spawner(&self) -> Coro {
-        Coro
-    }
-    fn run<F: Task>(&self, future: F) -> F::Output {
-        if MT {
-            let root = self.0.spawn(future);
-            self.0.block_on(root).expect("coro root task failed")
-        } else {
-            self.0.block_on(future)
-        }
-    }
-}
-
-/// tokio, multi-thread (`MT`, 2 workers) or current-thread; I/O and time on.
-struct TokioRt<const MT: bool>(tokio::runtime::Runtime);
-
-impl<const MT: bool> Runner for TokioRt<MT> {
-    const NAME: &'static str = if MT { "tokio_mt" } else { "tokio_ct" };
-    type Spawner = Tokio;
-    fn new() -> Self {
-        let mut builder = if MT {
-            tokio::runtime::Builder::new_multi_thread()
-        } else {
-            tokio::runtime::Builder::new_current_thread()
-        };
-        if MT {
-            builder.worker_threads(WORKERS);
-        }
-        TokioRt(builder.enable_all().build().unwrap())
-    }
-    fn spawner(&self) -> Tokio {
-        Tokio
-    }
-    fn run<F: Task>(&self, future: F) -> F::Output {
-        if MT {
-            let root = self.0.spawn(future);
-            self.0.block_on(root).expect("tokio root task failed")
-        } else {
-            self.0.block_on(future)
-        }
-    }
-}
-
-struct SmolMt {
-    ex: Arc<Executor<'static>>,
-    /// Dropping this sender stops the worker threads.
-    stop: Option<async_channel::Sender<()>>,
-    workers: Vec<thread::JoinHandle<Result<(), async_channel::RecvError>>>,
-}
-
-impl Runner for SmolMt {
-    const NAME: &'static str = "smol_mt";
-    type Spawner = Smol;
-    fn new() -> Self {
-        let ex = Arc::new(Executor::new());
-        let (stop_tx, stop_rx) = async_channel::bounded::<()>(1);
-        let workers = (0..WORKERS)
-            .map(|i| {
-                let ex = ex.clone();
-                let stop_rx = stop_rx.clone();
-                thread::Builder::new()
-                    .name(format!("smol-worker-{i}"))
-                    // `async_io::block_on`: an idle worker drives the reactor.
-                    .spawn(move || async_io::block_on(ex.run(stop_rx.recv())))
-                    .expect("spawn smol worker")
-            })
-            .collect();
-        SmolMt {
-            ex,
-            stop: Some(stop_tx),
-            workers,
-        }
-    }
-    fn spawner(&self) -> Smol {
-        Smol(Some(self.ex.clone()))
-    }
-    fn run<F: Task>(&self, future: F) -> F::Output {
-        // The bench thread only waits for the root task; it never runs
-        // executor tasks itself.
-        futures_lite::future::block_on(self.ex.spawn(future))
-    }
-}
-
-impl Drop for SmolMt {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        for worker in self.workers.drain(..) {
-            worker.join().expect("smol worker panicked").unwrap_err();
-        }
-    }
-}
-
-struct SmolLocal;
-
-impl Runner for SmolLocal {
-    const NAME: &'static str = "smol_local";
-    type Spawner = Smol;
-    fn new() -> Self {
-        SmolLocal
-    }
-    fn spawner(&self) -> Smol {
-        Smol(None)
-    }
-    fn run<F: Task>(&self, future: F) -> F::Output {
-        LOCAL_EX.with(|ex| async_io::block_on(ex.run(future)))
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -662,7 +449,10 @@ impl Scenario for TimersInsertCancel {
 
 /// One variant of `Sc`: build the runtime, set up, measure, tear down, drop
 /// the runtime (so the next variant starts with no sockets of this one open).
-fn variant<Sc: Scenario, R: Runner>(g: &mut BenchmarkGroup<'_, WallTime>) {
+fn variant<Sc: Scenario, R: Runner>(g: &mut BenchmarkGroup<'_, WallTime>)
+where
+    R::Spawner: Spawner,
+{
     let rt = R::new();
     let state = Arc::new(rt.run(Sc::setup(rt.spawner())));
     g.bench_function(R::NAME, |b| {

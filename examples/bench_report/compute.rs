@@ -321,10 +321,16 @@ struct OnRuntimes<'a, Sc> {
 }
 
 impl<Sc: Scenario> Visit for OnRuntimes<'_, Sc> {
-    fn visit<R: Runner>(&mut self, rt: &R) {
+    fn visit<R: Runner>(&mut self, rt: &R)
+    where
+        R::Spawner: Spawner,
+    {
         let (elapsed, elements) = rt.run(timed::<Sc, _>(rt.spawner(), self.z, self.target));
-        self.sheet
-            .record(R::NAME, R::CLASS, Sc::value(elapsed, elements));
+        self.sheet.record(
+            R::NAME,
+            crate::class_of::<R>(),
+            Sc::value(elapsed, elements),
+        );
     }
 }
 

@@ -225,7 +225,10 @@ struct Child<'a> {
 }
 
 impl Visit for Child<'_> {
-    fn visit<R: Runner>(&mut self, rt: &R) {
+    fn visit<R: Runner>(&mut self, rt: &R)
+    where
+        R::Spawner: Spawner,
+    {
         let line = match self.scenario {
             TIMERS => {
                 let (wall, longest) = rt.run(timers(rt.spawner(), self.z));
