@@ -58,6 +58,9 @@
 //! variant starts. Every socket has `TCP_NODELAY` set. Channels are
 //! `async_channel` for every runtime.
 
+#[path = "../examples/common/fd_limit.rs"]
+mod fd_limit;
+
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -479,33 +482,13 @@ fn scenario<Sc: Scenario>(c: &mut Criterion) {
     g.finish();
 }
 
-/// Raises the soft open-files limit to `want` (capped at the hard limit):
-/// `tcp_echo_500` holds ~1000 sockets at once.
-fn raise_fd_limit(want: libc::rlim_t) {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `lim` is a valid, writable `rlimit`.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 || lim.rlim_cur >= want {
-        return;
-    }
-    lim.rlim_cur = want.min(lim.rlim_max);
-    // SAFETY: `lim` is a valid `rlimit` with `rlim_cur <= rlim_max`.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
-        eprintln!(
-            "net bench: could not raise RLIMIT_NOFILE: {}",
-            io::Error::last_os_error()
-        );
-    }
-}
-
 fn tcp_echo_1(c: &mut Criterion) {
     scenario::<Echo1>(c);
 }
 
 fn tcp_echo_500(c: &mut Criterion) {
-    raise_fd_limit(4096);
+    // `tcp_echo_500` holds ~1000 sockets at once.
+    fd_limit::raise_fd_limit(4096);
     scenario::<Echo500>(c);
 }
 

@@ -32,6 +32,9 @@
 #[path = "common/args.rs"]
 mod args;
 
+#[path = "common/fd_limit.rs"]
+mod fd_limit;
+
 use std::future::Future;
 use std::io::{self, BufRead, Write as _};
 use std::net::SocketAddr;
@@ -53,7 +56,7 @@ fn main() {
     let args = args::Args::parse(USAGE);
     let runtime: String = args.get("runtime", String::new());
     let addr: SocketAddr = args.get("addr", SocketAddr::from(([127, 0, 0, 1], 0)));
-    raise_fd_limit();
+    fd_limit::raise_fd_limit(libc::rlim_t::MAX);
     std::thread::Builder::new()
         .name("stdin-watch".into())
         .spawn(exit_on_quit)
@@ -100,22 +103,6 @@ fn announce(addr: SocketAddr) {
     let mut out = io::stdout().lock();
     let _ = writeln!(out, "listening on {addr}");
     let _ = out.flush();
-}
-
-/// Raises the soft open-files limit to the hard limit (10_000 connections).
-fn raise_fd_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `lim` is a valid, writable `rlimit`; `setrlimit` gets a
-    // limit with `rlim_cur <= rlim_max`.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------

@@ -31,6 +31,9 @@
 #[path = "common/args.rs"]
 mod args;
 
+#[path = "common/fd_limit.rs"]
+mod fd_limit;
+
 use std::io::{self, BufRead, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Barrier, Mutex};
@@ -83,7 +86,7 @@ fn main() {
     let latencies_path: String = args.get("latencies", String::new());
     let sync = args.get("sync", 0u8) != 0;
     assert!(connections > 0 && size > 0 && seconds > 0.0, "{USAGE}");
-    raise_fd_limit();
+    fd_limit::raise_fd_limit(libc::rlim_t::MAX);
 
     let shared = Arc::new(Shared {
         connected: Barrier::new(threads + 1),
@@ -506,22 +509,6 @@ fn would_block(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
     )
-}
-
-/// Raises the soft open-files limit to the hard limit (10_000 connections).
-fn raise_fd_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `lim` is a valid, writable `rlimit`; `setrlimit` gets a
-    // limit with `rlim_cur <= rlim_max`.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
 }
 
 /// The `p` quantile of `sorted` (nearest rank); 0 when empty.
