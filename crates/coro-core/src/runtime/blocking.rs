@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::loom::lock;
 use crate::runtime::{context, Handle, HandleInner};
+use crate::scheduler::TaskOwner;
 use crate::task::harness::{self, Locality, Runnable};
 use crate::task::JoinHandle;
 
@@ -32,7 +33,7 @@ pub(crate) struct BlockingPool {
     shared: Arc<Shared>,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     state: Mutex<State>,
     work_ready: Condvar,
     all_exited: Condvar,
@@ -79,13 +80,12 @@ impl BlockingPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let shared = self.shared.clone();
         // The closure runs on the first (and only) poll: a blocking task
         // never returns `Pending`, so it needs no registry entry.
-        let schedule = move |task, _| Shared::push(&shared, task);
+        let owner = TaskOwner::Blocking(self.shared.clone());
         // SAFETY: `F` and `R` are `Send`, so the future and output are.
         let (runnable, handle) =
-            unsafe { harness::spawn(async move { f() }, Locality::Sendable, None, schedule) };
+            unsafe { harness::spawn(async move { f() }, Locality::Sendable, owner) };
         runnable.schedule();
         handle
     }
@@ -142,6 +142,13 @@ impl BlockingPool {
 }
 
 impl Shared {
+    /// Queues `task` (see [`TaskOwner::schedule`]).
+    pub(crate) fn schedule(self: &Arc<Self>, task: Runnable) {
+        // `self` lives in the task's header: keep it alive past the push,
+        // after which a pool thread may run and free the task.
+        Arc::clone(self).push(task);
+    }
+
     fn push(self: &Arc<Self>, task: Runnable) {
         let mut state = lock(&self.state);
         if state.shutdown {

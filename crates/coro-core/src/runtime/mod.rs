@@ -9,7 +9,7 @@
 //! thread drives one), `blocking` (the `spawn_blocking` pool),
 //! `park_thread` (`block_on` for a thread that is not a worker).
 
-mod blocking;
+pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
 mod handle;

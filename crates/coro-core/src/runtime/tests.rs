@@ -281,7 +281,6 @@ fn spawn_outside_a_runtime_says_how_to_fix_it() {
 #[test]
 fn only_idle_tasks_are_registered() {
     use crate::runtime::Scheduler;
-    use crate::scheduler::Schedule;
 
     let rt = Builder::new().current_thread().build().unwrap();
     let registered = |rt: &Runtime| match &rt.handle().inner.scheduler {

@@ -43,9 +43,9 @@ use async_task::ScheduleInfo;
 use crate::coop;
 use crate::loom::{lock, Arc};
 use crate::runtime::{context, Handle};
-use crate::scheduler::inject::Inject;
+use crate::scheduler::inject::{release_spare, Inject};
 use crate::scheduler::parker::{Driver, Parker};
-use crate::scheduler::{spawn_on, Schedule};
+use crate::scheduler::{spawn_on, TaskOwner};
 use crate::task::harness::{cancel, Locality, Runnable};
 use crate::task::registry::OwnedTasks;
 use crate::task::JoinHandle;
@@ -57,7 +57,7 @@ pub(crate) struct Config {
 
 pub(crate) struct Shared {
     inject: Inject<Runnable>,
-    owned: OwnedTasks,
+    pub(in crate::scheduler) owned: OwnedTasks,
     parker: Parker,
     core: Mutex<Option<Box<Core>>>,
     /// Local tasks that became runnable while a thread other than their
@@ -109,7 +109,7 @@ impl Shared {
         F::Output: Send + 'static,
     {
         // SAFETY: the bounds above make the future and output `Send`.
-        unsafe { spawn_on(self, future, Locality::Sendable) }
+        unsafe { spawn_on(TaskOwner::CurrentThread(self.clone()), future, Locality::Sendable) }
     }
 
     /// Runs `f` with this thread's running core if it belongs to `self`.
@@ -167,8 +167,11 @@ impl Shared {
     }
 }
 
-impl Schedule for Shared {
-    fn schedule(self: &Arc<Self>, task: Runnable, _info: ScheduleInfo) {
+impl Shared {
+    /// Queues `task` (see [`TaskOwner::schedule`]): on this thread's local
+    /// queue when this thread runs the scheduler, else on the injection
+    /// queue with a wake-up.
+    pub(crate) fn schedule(self: &Arc<Self>, task: Runnable, _info: ScheduleInfo) {
         if self.shutdown.load(Ordering::Acquire) {
             cancel(task);
             return;
@@ -180,13 +183,17 @@ impl Schedule for Shared {
         {
             return;
         }
-        match self.inject.push(task.take().unwrap()) {
-            Ok(()) => self.parker.unpark(),
+        // `self` may live in the task's header: keep it alive past the push.
+        let this = Arc::clone(self);
+        match this.inject.push(task.take().unwrap()) {
+            Ok(()) => this.parker.unpark(),
             Err(task) => cancel(task),
         }
     }
 
-    fn owned(&self) -> &OwnedTasks {
+    /// The registry of this runtime's idle tasks.
+    #[cfg(test)]
+    pub(crate) fn owned(&self) -> &OwnedTasks {
         &self.owned
     }
 }
@@ -317,7 +324,10 @@ fn run_with_core<F: Future>(
                     core.queue.pop_front().or_else(|| shared.inject.pop())
                 }
             };
-            let Some(task) = task else { break };
+            let Some(task) = task else {
+                release_spare(&mut running.core.borrow_mut().queue);
+                break;
+            };
             if !task.metadata().is_runnable_here() {
                 // A local task of another thread: only its owner may poll it.
                 lock(&shared.stranded).push(task);
@@ -364,5 +374,5 @@ where
         )
     };
     // SAFETY: `Locality::ThreadLocal` has no `Send` requirement.
-    unsafe { spawn_on(&shared, future, Locality::ThreadLocal) }
+    unsafe { spawn_on(TaskOwner::CurrentThread(shared), future, Locality::ThreadLocal) }
 }

@@ -17,6 +17,19 @@ pub(crate) struct Inject<T> {
     closed: AtomicBool,
 }
 
+/// Queue capacity kept after a queue drains; anything above is freed.
+const SPARE: usize = 1024;
+
+/// Frees the room a burst left in a queue that has just drained (a spawn
+/// of a million tasks grows it to 8 MiB, which would otherwise stay
+/// allocated for the runtime's lifetime). Cheap: an empty queue has nothing
+/// to move, and it happens once per burst.
+pub(crate) fn release_spare<T>(queue: &mut VecDeque<T>) {
+    if queue.is_empty() && queue.capacity() > SPARE {
+        queue.shrink_to(SPARE);
+    }
+}
+
 impl<T> Inject<T> {
     pub(crate) fn new() -> Self {
         Inject {
@@ -67,6 +80,7 @@ impl<T> Inject<T> {
         let mut queue = lock(&self.queue);
         let task = queue.pop_front();
         self.len.store(queue.len(), Ordering::Release);
+        release_spare(&mut queue);
         task
     }
 
@@ -81,6 +95,7 @@ impl<T> Inject<T> {
         let n = max.min(queue.len());
         out.extend(queue.drain(..n));
         self.len.store(queue.len(), Ordering::Release);
+        release_spare(&mut queue);
         n
     }
 

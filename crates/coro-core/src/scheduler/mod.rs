@@ -22,38 +22,55 @@ use crate::task::harness::{self, Locality, Runnable};
 use crate::task::registry::OwnedTasks;
 use crate::task::JoinHandle;
 
-/// What a scheduler provides to tasks.
-pub(crate) trait Schedule: Send + Sync + Sized + 'static {
-    /// Queues a task that became runnable (spawned, or woken).
-    /// `info.woken_while_running` is set for a task that woke itself, like
-    /// `yield_now`: it should go to the back of the queue.
-    fn schedule(self: &Arc<Self>, task: Runnable, info: ScheduleInfo);
-
-    /// The registry shutdown uses to cancel idle tasks.
-    fn owned(&self) -> &OwnedTasks;
+/// The scheduler a task belongs to, kept in the task's header
+/// ([`TaskMeta`](crate::task::harness::TaskMeta)). It is where every wake-up
+/// sends the task, and it keeps that scheduler alive as long as the task
+/// allocation exists (a waker can outlive the runtime).
+pub(crate) enum TaskOwner {
+    CurrentThread(Arc<current_thread::Shared>),
+    MultiThread(Arc<multi_thread::Shared>),
+    /// The blocking pool: its tasks never return `Pending`.
+    Blocking(std::sync::Arc<crate::runtime::blocking::Shared>),
 }
 
-/// Creates a task owned by `scheduler` and schedules its first poll.
+impl TaskOwner {
+    /// Queues a task that became runnable (spawned, or woken).
+    /// `info.woken_while_running` is set for a task that woke itself, like
+    /// `yield_now`: it goes to the back of the queue.
+    ///
+    /// `self` lives in `task`'s own header: once the task is handed off
+    /// (queued where another thread can run it, or dropped) `self` may be
+    /// freed. Each scheduler's `schedule` that still needs the scheduler
+    /// afterwards clones its `Arc` first.
+    pub(crate) fn schedule(&self, task: Runnable, info: ScheduleInfo) {
+        match self {
+            TaskOwner::CurrentThread(shared) => shared.schedule(task, info),
+            TaskOwner::MultiThread(shared) => shared.schedule(task, info),
+            TaskOwner::Blocking(shared) => shared.schedule(task),
+        }
+    }
+
+    /// The registry of idle tasks, for schedulers whose tasks can be idle.
+    pub(crate) fn owned(&self) -> Option<&OwnedTasks> {
+        match self {
+            TaskOwner::CurrentThread(shared) => Some(&shared.owned),
+            TaskOwner::MultiThread(shared) => Some(&shared.owned),
+            TaskOwner::Blocking(_) => None,
+        }
+    }
+}
+
+/// Creates a task owned by `owner` and schedules its first poll.
 ///
 /// # Safety
 /// With `Locality::Sendable`, `F` and `F::Output` must be `Send`.
-pub(crate) unsafe fn spawn_on<S, F>(
-    scheduler: &Arc<S>,
-    future: F,
-    locality: Locality,
-) -> JoinHandle<F::Output>
+pub(crate) unsafe fn spawn_on<F>(owner: TaskOwner, future: F, locality: Locality) -> JoinHandle<F::Output>
 where
-    S: Schedule,
     F: Future + 'static,
     F::Output: 'static,
 {
-    let schedule = {
-        let scheduler = scheduler.clone();
-        move |task, info| scheduler.schedule(task, info)
-    };
     // SAFETY: forwarded from our caller.
-    let (runnable, handle) =
-        unsafe { harness::spawn(future, locality, Some(scheduler.owned()), schedule) };
+    let (runnable, handle) = unsafe { harness::spawn(future, locality, owner) };
     runnable.schedule();
     handle
 }

@@ -16,88 +16,146 @@
 //! scheduler) is created by [`spawn`] below; they differ only in the
 //! schedule function and in whether async-task checks the spawning thread.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
-use std::thread::ThreadId;
 
 use async_task::{Builder, ScheduleInfo, WithInfo};
 
-use crate::loom::{AtomicBool, AtomicUsize, Ordering};
-use crate::task::registry::{OwnedTasks, NOT_REGISTERED};
+use crate::loom::{AtomicU64, Ordering};
+use crate::scheduler::TaskOwner;
+use crate::task::registry::OwnedTasks;
 use crate::task::{JoinError, JoinHandle};
 
 /// A task as the schedulers see it.
 pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
 
-/// The header async-task stores beside each task.
+/// The header async-task stores beside each task: 24 bytes.
+///
+/// It is also what makes the schedule function zero-sized. async-task keeps
+/// the schedule function inside the task allocation, and when that function
+/// captures anything (an `Arc` of the scheduler, say) it must clone and drop
+/// a waker around every call, two atomic read-modify-writes per wake-up, to
+/// keep the captured state alive. Storing the scheduler here instead lets
+/// [`schedule`] be a plain `fn` that reads it from the `Runnable`.
 pub(crate) struct TaskMeta {
-    aborted: AtomicBool,
-    /// Registry slot (shard and index), or `NOT_REGISTERED`.
-    slot: AtomicUsize,
-    /// The registry of the runtime that owns this task, if it has one
-    /// (blocking tasks never pend, so they have none).
-    owned: Option<NonNull<OwnedTasks>>,
-    /// For a `spawn_local` task, the only thread allowed to poll or drop it.
-    owner: Option<ThreadId>,
+    /// The scheduler that runs the task; also keeps it alive.
+    owner: TaskOwner,
+    /// `ABORTED`, the owning thread of a local task, and the registry slot,
+    /// packed in one word (see the constants below). One word means abort
+    /// and registration see each other without any fence argument: whoever
+    /// changes it second learns what the other did.
+    state: AtomicU64,
 }
 
-// SAFETY: `owned` points into the scheduler that the task's schedule
-// function keeps alive (an `Arc` stored in the same async-task allocation,
-// dropped only when the allocation is freed, after the future and every
-// handle are gone). `OwnedTasks` is `Sync`; the other fields are atomics.
-unsafe impl Send for TaskMeta {}
-// SAFETY: see above.
-unsafe impl Sync for TaskMeta {}
+/// Set by `JoinHandle::abort`.
+const ABORTED: u64 = 1 << 63;
+/// For a `spawn_local` task, the number (see [`thread_number`]) of the only
+/// thread allowed to poll or drop it; 0 for every other task.
+const OWNER_SHIFT: u32 = 40;
+const OWNER_MASK: u64 = ((1 << 23) - 1) << OWNER_SHIFT;
+/// Registry slot (shard and index), or all ones: `NOT_REGISTERED`.
+const SLOT_MASK: u64 = (1 << OWNER_SHIFT) - 1;
+
+/// `TaskMeta`'s slot value of a task that is not in the registry; every
+/// real slot is smaller.
+pub(crate) const NOT_REGISTERED: u64 = SLOT_MASK;
+
+/// A small number naming the calling thread, unique for the process's
+/// lifetime (unlike `ThreadId`, it fits in [`OWNER_MASK`]). `None` if the
+/// thread never asked for one with `assign`.
+fn thread_number(assign: bool) -> Option<u64> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static NUMBER: Cell<u64> = const { Cell::new(0) };
+    }
+    NUMBER.with(|number| {
+        if number.get() == 0 && assign {
+            let next = NEXT.fetch_add(1, Ordering::Relaxed);
+            assert!(
+                next <= OWNER_MASK >> OWNER_SHIFT,
+                "coro: more than {} threads have spawned local tasks in this process; \
+                 spawn_local from a long-lived thread instead of one thread per task",
+                OWNER_MASK >> OWNER_SHIFT
+            );
+            number.set(next);
+        }
+        Some(number.get()).filter(|&n| n != 0)
+    })
+}
 
 impl TaskMeta {
-    fn new(owned: Option<&OwnedTasks>, owner: Option<ThreadId>) -> TaskMeta {
+    fn new(owner: TaskOwner, locality: &Locality) -> TaskMeta {
+        let thread = match locality {
+            Locality::Sendable => 0,
+            Locality::ThreadLocal => thread_number(true).expect("assigned"),
+        };
         TaskMeta {
-            aborted: AtomicBool::new(false),
-            slot: AtomicUsize::new(NOT_REGISTERED),
-            owned: owned.map(NonNull::from),
             owner,
+            state: AtomicU64::new((thread << OWNER_SHIFT) | NOT_REGISTERED),
         }
+    }
+
+    /// The scheduler the task belongs to.
+    pub(crate) fn owner(&self) -> &TaskOwner {
+        &self.owner
     }
 
     /// Whether this thread may poll or drop the task: always, unless it is
     /// a local task spawned by another thread.
     pub(crate) fn is_runnable_here(&self) -> bool {
-        self.owner
-            .is_none_or(|owner| owner == std::thread::current().id())
+        // The owner bits never change: `Relaxed` is enough.
+        let owner = (self.state.load(Ordering::Relaxed) & OWNER_MASK) >> OWNER_SHIFT;
+        owner == 0 || Some(owner) == thread_number(false)
     }
 
-    pub(crate) fn slot(&self) -> usize {
-        self.slot.load(Ordering::SeqCst)
+    /// The registry slot, or `NOT_REGISTERED`.
+    pub(crate) fn slot(&self) -> u64 {
+        self.state.load(Ordering::SeqCst) & SLOT_MASK
     }
 
-    pub(crate) fn set_slot(&self, slot: usize) {
-        self.slot.store(slot, Ordering::SeqCst);
+    /// Records the registry slot (called under the registry shard's lock).
+    /// Returns whether the task had been aborted before.
+    pub(crate) fn set_slot(&self, slot: u64) -> bool {
+        debug_assert!(slot < NOT_REGISTERED);
+        // The slot bits are all ones while unregistered: `and` writes `slot`.
+        let previous = self.state.fetch_and(!SLOT_MASK | slot, Ordering::SeqCst);
+        debug_assert_eq!(previous & SLOT_MASK, NOT_REGISTERED);
+        previous & ABORTED != 0
+    }
+
+    /// Forgets the registry slot (called under the registry shard's lock).
+    pub(crate) fn clear_slot(&self) {
+        self.state.fetch_or(SLOT_MASK, Ordering::SeqCst);
     }
 
     fn owned(&self) -> Option<&OwnedTasks> {
-        // SAFETY: see the `Send` impl: the registry outlives the task.
-        self.owned.map(|p| unsafe { p.as_ref() })
+        self.owner.owned()
     }
 
     /// Marks the task aborted and wakes it if it is idle.
     ///
-    /// The harness stores `slot` then loads `aborted`; we store `aborted`
-    /// then load `slot` (all `SeqCst`). So either we see the registration
-    /// and wake the task, or the harness sees the flag right after
-    /// registering. An unregistered task has not yet returned `Pending` and
-    /// so is queued or running; its next poll sees the flag.
+    /// The flag and the registry slot share one atomic word, so exactly one
+    /// of two things happens: the flag lands first and the harness, when it
+    /// registers, sees it and wakes itself (`set_slot` returns it); or the
+    /// registration lands first and we see the slot here and wake the task
+    /// through the registry. An unregistered task has not yet returned
+    /// `Pending` and so is queued or running; its next poll sees the flag.
     pub(crate) fn abort(&self) {
-        self.aborted.store(true, Ordering::SeqCst);
-        if let Some(owned) = self.owned() {
-            owned.wake(self);
+        let previous = self.state.fetch_or(ABORTED, Ordering::SeqCst);
+        if previous & SLOT_MASK != NOT_REGISTERED {
+            if let Some(owned) = self.owned() {
+                owned.wake(self);
+            }
         }
     }
 
     fn is_aborted(&self) -> bool {
-        self.aborted.load(Ordering::SeqCst)
+        self.state.load(Ordering::SeqCst) & ABORTED != 0
     }
 }
 
@@ -144,15 +202,15 @@ impl<F: Future> Future for Harness<F> {
             Ok(Poll::Pending) => {
                 if !this.registered {
                     if let Some(owned) = meta.owned() {
-                        this.registered = owned.register(meta, cx.waker());
-                        if !this.registered {
+                        let Some(aborted) = owned.register(meta, cx.waker()) else {
                             // The runtime is shutting down: nothing would ever
                             // wake this task again, so cancel it now.
                             return Poll::Ready(
                                 this.drop_future().and(Err(JoinError::cancelled())),
                             );
-                        }
-                        if meta.is_aborted() {
+                        };
+                        this.registered = true;
+                        if aborted {
                             // Aborted between our check and the registration;
                             // make sure we are polled again to notice.
                             cx.waker().wake_by_ref();
@@ -204,29 +262,23 @@ pub(crate) enum Locality {
     ThreadLocal,
 }
 
-/// Creates a task. The caller schedules the returned `Runnable` (or drops
-/// it, which cancels the task).
+/// Creates a task owned by `owner`. The caller schedules the returned
+/// `Runnable` (or drops it, which cancels the task).
 ///
 /// # Safety
 /// With `Locality::Sendable` the caller must ensure `F: Send` and
 /// `F::Output: Send` (the public `spawn` functions bound on them). With
 /// `ThreadLocal` there is no extra requirement: async-task enforces it.
-pub(crate) unsafe fn spawn<F, S>(
+pub(crate) unsafe fn spawn<F>(
     future: F,
     locality: Locality,
-    owned: Option<&OwnedTasks>,
-    schedule: S,
+    owner: TaskOwner,
 ) -> (Runnable, JoinHandle<F::Output>)
 where
     F: Future + 'static,
     F::Output: 'static,
-    S: Fn(Runnable, ScheduleInfo) + Send + Sync + 'static,
 {
-    let owner = match locality {
-        Locality::Sendable => None,
-        Locality::ThreadLocal => Some(std::thread::current().id()),
-    };
-    let builder = Builder::new().metadata(TaskMeta::new(owned, owner));
+    let builder = Builder::new().metadata(TaskMeta::new(owner, &locality));
     let wrap = |meta: &TaskMeta| Harness {
         future: Some(future),
         meta: NonNull::from(meta),
@@ -234,12 +286,23 @@ where
     };
     let (runnable, task) = match locality {
         // SAFETY: the caller guarantees `Send`; the future is `'static`, and
-        // the schedule function is `Send + Sync + 'static`.
+        // the schedule function is a plain `fn`.
         Locality::Sendable => unsafe { builder.spawn_unchecked(wrap, WithInfo(schedule)) },
         Locality::ThreadLocal => builder.spawn_local(wrap, WithInfo(schedule)),
     };
     let handle = JoinHandle::new(task);
     (runnable, handle)
+}
+
+/// The schedule function of every task: hands it to its owner.
+fn schedule(task: Runnable, info: ScheduleInfo) {
+    let owner: *const TaskOwner = task.metadata().owner();
+    // SAFETY: the owner lives in the task's allocation, which stays alive
+    // while `task` (a `Runnable`) exists. `TaskOwner::schedule` takes the
+    // `Runnable` and, by its contract, stops using `owner` once it has
+    // handed the task off (it clones its `Arc` first where it needs the
+    // scheduler afterwards).
+    unsafe { TaskOwner::schedule(&*owner, task, info) }
 }
 
 /// Cancels a task the scheduler will not run: drops its `Runnable`, which
@@ -254,5 +317,22 @@ pub(crate) fn cancel(task: Runnable) {
         drop(task);
     } else {
         std::mem::forget(task);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::mem::size_of;
+
+    use super::TaskMeta;
+    use crate::task::JoinError;
+
+    /// The per-task bytes `docs/architecture.md` accounts for ("What a task
+    /// costs"): a field added here grows every task of every program.
+    #[test]
+    fn task_header_stays_small() {
+        assert_eq!(size_of::<TaskMeta>(), 24);
+        assert_eq!(size_of::<JoinError>(), 8);
+        assert_eq!(size_of::<Result<(), JoinError>>(), 16);
     }
 }

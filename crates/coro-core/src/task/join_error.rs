@@ -23,12 +23,17 @@ pub struct JoinError {
     repr: Repr,
 }
 
+/// One pointer wide, so that `Result<(), JoinError>`, which every task
+/// allocation has room for, costs 8 bytes rather than 40 (see
+/// `docs/architecture.md`, "What a task costs").
 enum Repr {
     Cancelled,
-    Panic {
-        payload: SyncWrapper<Box<dyn Any + Send + 'static>>,
-        message: Option<String>,
-    },
+    Panic(Box<Panic>),
+}
+
+struct Panic {
+    payload: SyncWrapper<Box<dyn Any + Send + 'static>>,
+    message: Option<String>,
 }
 
 /// Makes a `Send` value `Sync` by never handing out `&T`.
@@ -52,10 +57,10 @@ impl JoinError {
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned());
         JoinError {
-            repr: Repr::Panic {
+            repr: Repr::Panic(Box::new(Panic {
                 payload: SyncWrapper(payload),
                 message,
-            },
+            })),
         }
     }
 
@@ -86,7 +91,7 @@ impl JoinError {
     /// });
     /// ```
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic { .. })
+        matches!(self.repr, Repr::Panic(_))
     }
 
     /// Consumes the error and returns the panic payload, to inspect it or to
@@ -127,7 +132,7 @@ impl JoinError {
     /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic { payload, .. } => Ok(payload.0),
+            Repr::Panic(panic) => Ok(panic.payload.0),
             Repr::Cancelled => Err(self),
         }
     }
@@ -137,11 +142,10 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => f.write_str("task was cancelled"),
-            Repr::Panic {
-                message: Some(message),
-                ..
-            } => write!(f, "task panicked: {message}"),
-            Repr::Panic { message: None, .. } => f.write_str("task panicked"),
+            Repr::Panic(panic) => match &panic.message {
+                Some(message) => write!(f, "task panicked: {message}"),
+                None => f.write_str("task panicked"),
+            },
         }
     }
 }
@@ -150,9 +154,9 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => f.write_str("JoinError::Cancelled"),
-            Repr::Panic { message, .. } => f
+            Repr::Panic(panic) => f
                 .debug_tuple("JoinError::Panic")
-                .field(&message.as_deref().unwrap_or("<non-string payload>"))
+                .field(&panic.message.as_deref().unwrap_or("<non-string payload>"))
                 .finish(),
         }
     }

@@ -30,13 +30,10 @@ use std::task::Waker;
 use slab::Slab;
 
 use crate::loom::{lock, Mutex};
-use crate::task::harness::TaskMeta;
+use crate::task::harness::{TaskMeta, NOT_REGISTERED};
 
 const SHARD_BITS: u32 = 4;
 const SHARDS: usize = 1 << SHARD_BITS;
-
-/// `TaskMeta::slot` value of a task that is not registered.
-pub(crate) const NOT_REGISTERED: usize = usize::MAX;
 
 pub(crate) struct OwnedTasks {
     shards: Box<[CachePadded<Mutex<Shard>>]>,
@@ -52,12 +49,12 @@ struct Shard {
 #[repr(align(128))]
 struct CachePadded<T>(T);
 
-fn shard_of(slot: usize) -> usize {
-    slot & (SHARDS - 1)
+fn shard_of(slot: u64) -> usize {
+    (slot as usize) & (SHARDS - 1)
 }
 
-fn index_of(slot: usize) -> usize {
-    slot >> SHARD_BITS
+fn index_of(slot: u64) -> usize {
+    (slot >> SHARD_BITS) as usize
 }
 
 /// A shard index for the calling thread, fixed for its lifetime.
@@ -85,17 +82,22 @@ impl OwnedTasks {
         }
     }
 
-    /// Registers the task described by `meta` with `waker`. Returns `false`
-    /// if the registry is closed (the runtime is shutting down).
-    pub(crate) fn register(&self, meta: &TaskMeta, waker: &Waker) -> bool {
+    /// Registers the task described by `meta` with `waker`. Returns `None`
+    /// if the registry is closed (the runtime is shutting down), else
+    /// whether the task was aborted before it got registered.
+    pub(crate) fn register(&self, meta: &TaskMeta, waker: &Waker) -> Option<bool> {
         let shard_index = thread_shard();
         let mut shard = lock(&self.shards[shard_index].0);
         if shard.closed {
-            return false;
+            return None;
         }
-        let index = shard.wakers.insert(waker.clone());
-        meta.set_slot((index << SHARD_BITS) | shard_index);
-        true
+        let slot = ((shard.wakers.vacant_key() as u64) << SHARD_BITS) | shard_index as u64;
+        assert!(
+            slot < NOT_REGISTERED,
+            "coro: more than 2^36 idle tasks registered from one thread"
+        );
+        shard.wakers.insert(waker.clone());
+        Some(meta.set_slot(slot))
     }
 
     /// Removes the task's entry, if any.
@@ -106,7 +108,7 @@ impl OwnedTasks {
         }
         let waker = {
             let mut shard = lock(&self.shards[shard_of(slot)].0);
-            meta.set_slot(NOT_REGISTERED);
+            meta.clear_slot();
             shard.wakers.try_remove(index_of(slot))
         };
         // Dropped outside the lock: dropping a waker may free the task.

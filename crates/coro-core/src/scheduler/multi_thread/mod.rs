@@ -54,7 +54,7 @@ use crate::loom::{lock, Arc, AtomicBool, Condvar, Mutex, Ordering};
 use crate::runtime::Handle;
 use crate::scheduler::inject::Inject;
 use crate::scheduler::parker::{Driver, Parker};
-use crate::scheduler::{spawn_on, Schedule};
+use crate::scheduler::{spawn_on, TaskOwner};
 use crate::task::harness::{Locality, Runnable};
 use crate::task::registry::OwnedTasks;
 use crate::task::JoinHandle;
@@ -78,7 +78,7 @@ pub(crate) struct Shared {
     remotes: Box<[Remote]>,
     inject: Inject<Runnable>,
     idle: Idle,
-    owned: OwnedTasks,
+    pub(in crate::scheduler) owned: OwnedTasks,
     shutdown: AtomicBool,
     /// Cores waiting for their worker thread to start.
     cores: Mutex<Vec<worker::Core>>,
@@ -150,7 +150,7 @@ impl Shared {
         F::Output: Send + 'static,
     {
         // SAFETY: the bounds above make the future and output `Send`.
-        unsafe { spawn_on(self, future, Locality::Sendable) }
+        unsafe { spawn_on(TaskOwner::MultiThread(self.clone()), future, Locality::Sendable) }
     }
 
     fn is_shutdown(&self) -> bool {
@@ -245,19 +245,27 @@ impl Shared {
     }
 }
 
-impl Schedule for Shared {
-    fn schedule(self: &Arc<Self>, task: Runnable, info: ScheduleInfo) {
+impl Shared {
+    /// Queues `task` (see [`TaskOwner::schedule`]): on this worker's queue
+    /// when called from one of our workers, else on the injection queue.
+    pub(crate) fn schedule(self: &Arc<Self>, task: Runnable, info: ScheduleInfo) {
         if self.is_shutdown() {
             drop(task);
             return;
         }
         match worker::schedule_local(self, task, info.woken_while_running) {
             Ok(()) => {}
-            Err(task) => self.schedule_remote(task),
+            Err(task) => {
+                // `self` may live in the task's header: keep it alive past
+                // the push, after which another worker may run and free it.
+                Arc::clone(self).schedule_remote(task);
+            }
         }
     }
 
-    fn owned(&self) -> &OwnedTasks {
+    /// The registry of this runtime's idle tasks.
+    #[cfg(test)]
+    pub(crate) fn owned(&self) -> &OwnedTasks {
         &self.owned
     }
 }

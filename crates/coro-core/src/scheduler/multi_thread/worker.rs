@@ -83,6 +83,9 @@ pub(super) fn schedule_local(
         if !std::ptr::eq(Arc::as_ptr(&cx.shared), shared) {
             return Err(task);
         }
+        // From here on use the worker's own `Arc`: `shared` may live in the
+        // task's header, which the task may take with it once queued.
+        let shared = &*cx.shared;
         let Ok(mut slot) = cx.core.try_borrow_mut() else {
             return Err(task);
         };
