@@ -55,6 +55,18 @@ struct State {
     workers: HashMap<usize, std::thread::JoinHandle<()>>,
 }
 
+/// Queues `task`, a task of the blocking pool (see
+/// [`scheduler::schedule`](crate::scheduler::schedule)).
+pub(crate) fn schedule(task: Runnable) {
+    let TaskOwner::Blocking(shared) = task.metadata().owner() else {
+        unreachable!("scheduled on a blocking pool it does not belong to");
+    };
+    // A pool thread may run and free the task once it is queued, so take
+    // our own reference to the pool first.
+    let shared = Arc::clone(shared);
+    shared.push(task);
+}
+
 impl BlockingPool {
     pub(crate) fn new(
         handle: Weak<HandleInner>,
@@ -142,13 +154,6 @@ impl BlockingPool {
 }
 
 impl Shared {
-    /// Queues `task` (see [`TaskOwner::schedule`]).
-    pub(crate) fn schedule(self: &Arc<Self>, task: Runnable) {
-        // `self` lives in the task's header: keep it alive past the push,
-        // after which a pool thread may run and free the task.
-        Arc::clone(self).push(task);
-    }
-
     fn push(self: &Arc<Self>, task: Runnable) {
         let mut state = lock(&self.state);
         if state.shutdown {

@@ -38,7 +38,6 @@ use std::sync::Mutex;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
-use async_task::ScheduleInfo;
 
 use crate::coop;
 use crate::loom::{lock, Arc};
@@ -112,8 +111,9 @@ impl Shared {
         unsafe { spawn_on(TaskOwner::CurrentThread(self.clone()), future, Locality::Sendable) }
     }
 
-    /// Runs `f` with this thread's running core if it belongs to `self`.
-    fn with_local_core<R>(&self, f: impl FnOnce(&mut Core) -> R) -> Option<R> {
+    /// Runs `f` with this thread's running core if it belongs to the
+    /// scheduler at `shared` (only compared, never dereferenced).
+    fn with_local_core<R>(shared: *const Shared, f: impl FnOnce(&mut Core) -> R) -> Option<R> {
         RUNNING.with(|running| {
             let running = running.get();
             if running.is_null() {
@@ -122,7 +122,7 @@ impl Shared {
             // SAFETY: `RUNNING` is only non-null while `run_with_core` is on
             // the stack of this thread, which owns the pointee.
             let running = unsafe { &*running };
-            if !std::ptr::eq(Arc::as_ptr(&running.shared), self) {
+            if !std::ptr::eq(Arc::as_ptr(&running.shared), shared) {
                 return None;
             }
             // `try_borrow_mut` fails only when a task is scheduled from
@@ -167,30 +167,40 @@ impl Shared {
     }
 }
 
-impl Shared {
-    /// Queues `task` (see [`TaskOwner::schedule`]): on this thread's local
-    /// queue when this thread runs the scheduler, else on the injection
-    /// queue with a wake-up.
-    pub(crate) fn schedule(self: &Arc<Self>, task: Runnable, _info: ScheduleInfo) {
-        if self.shutdown.load(Ordering::Acquire) {
-            cancel(task);
-            return;
-        }
-        let mut task = Some(task);
-        if self
-            .with_local_core(|core| core.queue.push_back(task.take().unwrap()))
-            .is_some()
-        {
-            return;
-        }
-        // `self` may live in the task's header: keep it alive past the push.
-        let this = Arc::clone(self);
-        match this.inject.push(task.take().unwrap()) {
-            Ok(()) => this.parker.unpark(),
-            Err(task) => cancel(task),
-        }
+/// The owner of a task of this scheduler.
+fn owner_of(task: &Runnable) -> &Arc<Shared> {
+    match task.metadata().owner() {
+        TaskOwner::CurrentThread(shared) => shared,
+        _ => unreachable!("scheduled on a current-thread runtime it does not belong to"),
     }
+}
 
+/// Queues `task` (see [`scheduler::schedule`](crate::scheduler::schedule)):
+/// on this thread's local queue when this thread runs the scheduler, else
+/// on the injection queue with a wake-up.
+pub(crate) fn schedule(task: Runnable) {
+    if owner_of(&task).shutdown.load(Ordering::Acquire) {
+        cancel(task);
+        return;
+    }
+    let mut task = Some(task);
+    let owner = Arc::as_ptr(owner_of(task.as_ref().expect("just set")));
+    if Shared::with_local_core(owner, |core| core.queue.push_back(task.take().expect("once")))
+        .is_some()
+    {
+        return;
+    }
+    let task = task.expect("not queued locally");
+    // The thread running the scheduler may run and free the task once it is
+    // queued, so take our own reference to the scheduler first.
+    let shared = Arc::clone(owner_of(&task));
+    match shared.inject.push(task) {
+        Ok(()) => shared.parker.unpark(),
+        Err(task) => cancel(task),
+    }
+}
+
+impl Shared {
     /// The registry of this runtime's idle tasks.
     #[cfg(test)]
     pub(crate) fn owned(&self) -> &OwnedTasks {

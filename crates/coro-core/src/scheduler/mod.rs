@@ -34,22 +34,6 @@ pub(crate) enum TaskOwner {
 }
 
 impl TaskOwner {
-    /// Queues a task that became runnable (spawned, or woken).
-    /// `info.woken_while_running` is set for a task that woke itself, like
-    /// `yield_now`: it goes to the back of the queue.
-    ///
-    /// `self` lives in `task`'s own header: once the task is handed off
-    /// (queued where another thread can run it, or dropped) `self` may be
-    /// freed. Each scheduler's `schedule` that still needs the scheduler
-    /// afterwards clones its `Arc` first.
-    pub(crate) fn schedule(&self, task: Runnable, info: ScheduleInfo) {
-        match self {
-            TaskOwner::CurrentThread(shared) => shared.schedule(task, info),
-            TaskOwner::MultiThread(shared) => shared.schedule(task, info),
-            TaskOwner::Blocking(shared) => shared.schedule(task),
-        }
-    }
-
     /// The registry of idle tasks, for schedulers whose tasks can be idle.
     pub(crate) fn owned(&self) -> Option<&OwnedTasks> {
         match self {
@@ -57,6 +41,26 @@ impl TaskOwner {
             TaskOwner::MultiThread(shared) => Some(&shared.owned),
             TaskOwner::Blocking(_) => None,
         }
+    }
+}
+
+/// The schedule function of every task: queues a task that became runnable
+/// (spawned, or woken) on the scheduler that owns it.
+/// `info.woken_while_running` is set for a task that woke itself, like
+/// `yield_now`: it goes to the back of the queue.
+///
+/// The owner lives in the task's own header. Once the task is handed off
+/// (queued where another thread can run it, or dropped) the header may be
+/// freed, so no reference into it may live past that point, not even an
+/// unused one held by a function argument. Each scheduler's `schedule`
+/// therefore only compares the owner's address while on one of its own
+/// threads (whose `Arc` keeps the scheduler alive), and clones the owner's
+/// `Arc` before handing the task off from anywhere else.
+pub(crate) fn schedule(task: Runnable, info: ScheduleInfo) {
+    match task.metadata().owner() {
+        TaskOwner::CurrentThread(_) => current_thread::schedule(task),
+        TaskOwner::MultiThread(_) => multi_thread::schedule(task, info),
+        TaskOwner::Blocking(_) => crate::runtime::blocking::schedule(task),
     }
 }
 

@@ -23,10 +23,10 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
-use async_task::{Builder, ScheduleInfo, WithInfo};
+use async_task::{Builder, WithInfo};
 
 use crate::loom::{AtomicU64, Ordering};
-use crate::scheduler::TaskOwner;
+use crate::scheduler::{schedule, TaskOwner};
 use crate::task::registry::OwnedTasks;
 use crate::task::{JoinError, JoinHandle};
 
@@ -40,7 +40,8 @@ pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
 /// captures anything (an `Arc` of the scheduler, say) it must clone and drop
 /// a waker around every call, two atomic read-modify-writes per wake-up, to
 /// keep the captured state alive. Storing the scheduler here instead lets
-/// [`schedule`] be a plain `fn` that reads it from the `Runnable`.
+/// [`schedule`](crate::scheduler::schedule) be a plain `fn` that reads it
+/// from the `Runnable`.
 pub(crate) struct TaskMeta {
     /// The scheduler that runs the task; also keeps it alive.
     owner: TaskOwner,
@@ -292,17 +293,6 @@ where
     };
     let handle = JoinHandle::new(task);
     (runnable, handle)
-}
-
-/// The schedule function of every task: hands it to its owner.
-fn schedule(task: Runnable, info: ScheduleInfo) {
-    let owner: *const TaskOwner = task.metadata().owner();
-    // SAFETY: the owner lives in the task's allocation, which stays alive
-    // while `task` (a `Runnable`) exists. `TaskOwner::schedule` takes the
-    // `Runnable` and, by its contract, stops using `owner` once it has
-    // handed the task off (it clones its `Arc` first where it needs the
-    // scheduler afterwards).
-    unsafe { TaskOwner::schedule(&*owner, task, info) }
 }
 
 /// Cancels a task the scheduler will not run: drops its `Runnable`, which

@@ -245,24 +245,34 @@ impl Shared {
     }
 }
 
-impl Shared {
-    /// Queues `task` (see [`TaskOwner::schedule`]): on this worker's queue
-    /// when called from one of our workers, else on the injection queue.
-    pub(crate) fn schedule(self: &Arc<Self>, task: Runnable, info: ScheduleInfo) {
-        if self.is_shutdown() {
-            drop(task);
-            return;
-        }
-        match worker::schedule_local(self, task, info.woken_while_running) {
-            Ok(()) => {}
-            Err(task) => {
-                // `self` may live in the task's header: keep it alive past
-                // the push, after which another worker may run and free it.
-                Arc::clone(self).schedule_remote(task);
-            }
-        }
+/// The owner of a task of this scheduler.
+fn owner_of(task: &Runnable) -> &Arc<Shared> {
+    match task.metadata().owner() {
+        TaskOwner::MultiThread(shared) => shared,
+        _ => unreachable!("scheduled on a multi-thread runtime it does not belong to"),
     }
+}
 
+/// Queues `task` (see [`scheduler::schedule`](crate::scheduler::schedule)):
+/// on this worker's queue when called from one of the runtime's workers,
+/// else on the injection queue.
+pub(crate) fn schedule(task: Runnable, info: ScheduleInfo) {
+    if owner_of(&task).is_shutdown() {
+        drop(task);
+        return;
+    }
+    // Only the address: on one of its workers, the worker's own `Arc` is
+    // used from here on.
+    let owner = Arc::as_ptr(owner_of(&task));
+    let Err(task) = worker::schedule_local(owner, task, info.woken_while_running) else {
+        return;
+    };
+    // Another worker may run and free the task once it is queued, so take
+    // our own reference to the scheduler first.
+    Arc::clone(owner_of(&task)).schedule_remote(task);
+}
+
+impl Shared {
     /// The registry of this runtime's idle tasks.
     #[cfg(test)]
     pub(crate) fn owned(&self) -> &OwnedTasks {

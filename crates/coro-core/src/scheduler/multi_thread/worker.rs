@@ -68,7 +68,7 @@ thread_local! {
 /// Schedules `task` on the current thread's worker if it belongs to
 /// `shared`; hands it back otherwise (the caller uses the injection queue).
 pub(super) fn schedule_local(
-    shared: &Shared,
+    shared: *const Shared,
     task: Runnable,
     is_yield: bool,
 ) -> Result<(), Runnable> {
@@ -83,8 +83,9 @@ pub(super) fn schedule_local(
         if !std::ptr::eq(Arc::as_ptr(&cx.shared), shared) {
             return Err(task);
         }
-        // From here on use the worker's own `Arc`: `shared` may live in the
-        // task's header, which the task may take with it once queued.
+        // From here on use the worker's own `Arc`: the `Arc` that `shared`
+        // came from lives in the task's header, which the task may take with
+        // it once queued.
         let shared = &*cx.shared;
         let Ok(mut slot) = cx.core.try_borrow_mut() else {
             return Err(task);
