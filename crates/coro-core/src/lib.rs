@@ -59,6 +59,10 @@ mod scheduler {
         pub(crate) mod queue;
     }
 }
+#[cfg(loom)]
+mod sync {
+    pub(crate) mod spin;
+}
 
 #[cfg(not(loom))]
 pub mod coop;

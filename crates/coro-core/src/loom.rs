@@ -9,11 +9,23 @@
 #[cfg(loom)]
 pub(crate) use loom::{
     cell::UnsafeCell,
+    thread::yield_now,
     sync::{
         atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
         Arc, Condvar, Mutex, MutexGuard,
     },
 };
+
+#[cfg(not(loom))]
+pub(crate) use std::{hint::spin_loop, thread::yield_now};
+
+/// A spin-wait hint. Under loom it yields: loom explores only schedules in
+/// which a spinning thread lets the others run, which is what bounds a
+/// model of a spin loop.
+#[cfg(loom)]
+pub(crate) fn spin_loop() {
+    loom::thread::yield_now();
+}
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{

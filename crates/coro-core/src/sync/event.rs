@@ -8,7 +8,7 @@ use std::task::{ready, Context, Poll};
 
 use super::waiters::{WaitList, WakeList};
 use crate::coop;
-use crate::loom::{lock, Mutex};
+use crate::sync::spin::SpinLock;
 
 /// A flag that tasks wait for: gevent's `Event`.
 ///
@@ -49,7 +49,7 @@ use crate::loom::{lock, Mutex};
 pub struct Event {
     /// Mirrors the flag for lock-free reads; written under the lock.
     flag: AtomicBool,
-    waiters: Mutex<WaitList<()>>,
+    waiters: SpinLock<WaitList<()>>,
 }
 
 impl Event {
@@ -65,7 +65,7 @@ impl Event {
     pub const fn new() -> Self {
         Event {
             flag: AtomicBool::new(false),
-            waiters: Mutex::new(WaitList::new()),
+            waiters: SpinLock::new(WaitList::new()),
         }
     }
 
@@ -85,7 +85,7 @@ impl Event {
         }
         let mut wakers = WakeList::new();
         {
-            let mut waiters = lock(&self.waiters);
+            let mut waiters = self.waiters.lock();
             self.flag.store(true, Ordering::Release);
             waiters.drain(&mut wakers);
         }
@@ -105,7 +105,7 @@ impl Event {
     pub fn clear(&self) {
         // Under the lock, so that a `wait` that saw the flag down queues
         // before a concurrent `set` drains the queue.
-        let _waiters = lock(&self.waiters);
+        let _waiters = self.waiters.lock();
         self.flag.store(false, Ordering::Release);
     }
 
@@ -155,14 +155,14 @@ impl Future for EventWait<'_> {
         match self.key {
             None if event.is_set() => {}
             None => {
-                let mut waiters = lock(&event.waiters);
+                let mut waiters = event.waiters.lock();
                 if !event.is_set() {
                     self.key = Some(waiters.push_back(cx.waker(), ()));
                     return Poll::Pending;
                 }
             }
             Some(key) => {
-                let mut waiters = lock(&event.waiters);
+                let mut waiters = event.waiters.lock();
                 if waiters.is_linked(key) {
                     waiters.update_waker(key, cx.waker());
                     return Poll::Pending;
@@ -180,7 +180,7 @@ impl Future for EventWait<'_> {
 impl Drop for EventWait<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            lock(&self.event.waiters).remove(key);
+            self.event.waiters.lock().remove(key);
         }
     }
 }
@@ -227,7 +227,7 @@ mod tests {
         let mut wait = event.wait();
         assert!(poll_once(&mut wait).is_pending());
         drop(wait);
-        assert!(lock(&event.waiters).is_empty());
+        assert!(event.waiters.lock().is_empty());
         assert_eq!(format!("{event:?}"), "Event { set: false }");
     }
 

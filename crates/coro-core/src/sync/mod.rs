@@ -16,11 +16,14 @@
 //!
 //! # Design
 //!
-//! Each primitive is a plain `std::sync::Mutex` around its state, plus one
-//! shared waiter queue (a slab-backed FIFO list, so waiting allocates
-//! nothing once warmed up). Locks are held for a few instructions and never
-//! while user code runs: wakers are woken, and values dropped, after the
-//! lock is released. Every wait point spends the task's cooperative budget
+//! Each primitive is a lock around its state, plus one shared waiter queue
+//! (a slab-backed FIFO list, so waiting allocates nothing once warmed up).
+//! Locks are held for a few instructions and never while user code runs:
+//! wakers are woken, and values dropped, after the lock is released. That
+//! is why the lock is a spin lock (`spin.rs`) rather than
+//! `std::sync::Mutex`: with sections this short, its single atomic per use
+//! beats the mutex's two (a channel message through coro's `mpsc` went
+//! from 97 to 76 ns on the ping-pong benchmark). Every wait point spends the task's cooperative budget
 //! ([`coop`](crate::coop)), so a loop over an always-ready channel still
 //! lets the other tasks of its worker run.
 //!
@@ -59,6 +62,7 @@ mod event;
 pub mod mpsc;
 pub mod oneshot;
 mod semaphore;
+mod spin;
 #[cfg(test)]
 pub(crate) mod test_util;
 mod waiters;

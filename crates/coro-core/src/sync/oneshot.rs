@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll, Waker};
 
 use crate::coop;
-use crate::loom::{lock, Mutex};
+use crate::sync::spin::SpinLock;
 
 /// Creates a one-value channel.
 ///
@@ -40,7 +40,7 @@ use crate::loom::{lock, Mutex};
 /// assert_eq!(coro_core::block_on(rx), Err(oneshot::RecvError));
 /// ```
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Mutex::new(Shared {
+    let shared = Arc::new(SpinLock::new(Shared {
         value: None,
         waker: None,
         sender_done: false,
@@ -65,7 +65,7 @@ struct Shared<T> {
 
 /// Sends the value; made by [`channel`].
 pub struct Sender<T> {
-    shared: Arc<Mutex<Shared<T>>>,
+    shared: Arc<SpinLock<Shared<T>>>,
 }
 
 impl<T> Sender<T> {
@@ -83,7 +83,7 @@ impl<T> Sender<T> {
     /// ```
     pub fn send(self, value: T) -> Result<(), T> {
         let waker = {
-            let mut shared = lock(&self.shared);
+            let mut shared = self.shared.lock();
             if shared.receiver_gone {
                 return Err(value);
             }
@@ -110,14 +110,14 @@ impl<T> Sender<T> {
     /// assert!(tx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        lock(&self.shared).receiver_gone
+        self.shared.lock().receiver_gone
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let waker = {
-            let mut shared = lock(&self.shared);
+            let mut shared = self.shared.lock();
             if shared.sender_done {
                 return;
             }
@@ -141,7 +141,7 @@ impl<T> fmt::Debug for Sender<T> {
 /// It resolves to `Ok(value)`, or to `Err(RecvError)` if the sender was
 /// dropped without sending (or the value was already taken).
 pub struct Receiver<T> {
-    shared: Arc<Mutex<Shared<T>>>,
+    shared: Arc<SpinLock<Shared<T>>>,
 }
 
 impl<T> Receiver<T> {
@@ -159,7 +159,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let mut shared = lock(&self.shared);
+        let mut shared = self.shared.lock();
         match shared.value.take() {
             Some(value) => Ok(value),
             None if shared.sender_done => Err(TryRecvError::Closed),
@@ -173,7 +173,7 @@ impl<T> Future for Receiver<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let proceed = ready!(coop::poll_proceed(cx));
-        let mut shared = lock(&self.shared);
+        let mut shared = self.shared.lock();
         let result = match shared.value.take() {
             Some(value) => Ok(value),
             None if shared.sender_done => Err(RecvError),
@@ -194,7 +194,7 @@ impl<T> Future for Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let (unread, waker) = {
-            let mut shared = lock(&self.shared);
+            let mut shared = self.shared.lock();
             shared.receiver_gone = true;
             (shared.value.take(), shared.waker.take())
         };

@@ -10,7 +10,7 @@ use std::task::{ready, Context, Poll};
 
 use super::waiters::{WaitList, WakeList};
 use crate::coop;
-use crate::loom::{lock, Mutex, MutexGuard};
+use crate::sync::spin::{SpinGuard, SpinLock};
 
 /// A counter of permits: [`acquire`](Semaphore::acquire) takes one (waiting
 /// while none is left) and the returned permit gives it back when dropped.
@@ -54,7 +54,7 @@ use crate::loom::{lock, Mutex, MutexGuard};
 /// });
 /// ```
 pub struct Semaphore {
-    state: Mutex<State>,
+    state: SpinLock<State>,
 }
 
 struct State {
@@ -107,7 +107,7 @@ impl Semaphore {
             "a semaphore holds at most MAX_PERMITS permits"
         );
         Semaphore {
-            state: Mutex::new(State {
+            state: SpinLock::new(State {
                 permits,
                 closed: false,
                 waiters: WaitList::new(),
@@ -115,8 +115,8 @@ impl Semaphore {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        lock(&self.state)
+    fn lock(&self) -> SpinGuard<'_, State> {
+        self.state.lock()
     }
 
     /// The number of permits free right now.

@@ -26,11 +26,11 @@ use std::task::{ready, Context, Poll, Waker};
 
 use super::error::{SendError, TryRecvError, TrySendError};
 use crate::coop;
-use crate::loom::{lock, Mutex, MutexGuard};
+use crate::sync::spin::{SpinGuard, SpinLock};
 use crate::sync::waiters::{WaitList, WakeList};
 
 pub(super) struct Chan<T> {
-    state: Mutex<State<T>>,
+    state: SpinLock<State<T>>,
 }
 
 struct State<T> {
@@ -115,7 +115,7 @@ impl<T> State<T> {
 impl<T> Chan<T> {
     pub(super) fn new(cap: Option<usize>) -> Self {
         Chan {
-            state: Mutex::new(State {
+            state: SpinLock::new(State {
                 queue: VecDeque::with_capacity(cap.unwrap_or(0).min(1024)),
                 cap,
                 senders: WaitList::new(),
@@ -127,8 +127,8 @@ impl<T> Chan<T> {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
-        lock(&self.state)
+    fn lock(&self) -> SpinGuard<'_, State<T>> {
+        self.state.lock()
     }
 
     pub(super) fn capacity(&self) -> Option<usize> {
