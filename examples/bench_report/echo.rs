@@ -30,7 +30,10 @@
 //! Rows (class by server runtime; `raw_polling`, a single-threaded server
 //! written on `polling` with no futures, is the baseline):
 //! `tcp_echo_{n} round trips/s`, `tcp_echo_{n} p50 µs`, `tcp_echo_{n} p99 µs`,
-//! `tcp_echo_{n} server CPU µs/round trip`, `tcp_echo_{n} errors` (must be 0).
+//! `tcp_echo_{n} server CPU µs/round trip`, `tcp_echo_{n} client CPU µs/round
+//! trip` (the load client's, not ranked: with the server's it is what the
+//! machine's two cores spend per round trip, so `2 s / (client + server)`
+//! bounds round trips/s for any server), `tcp_echo_{n} errors` (must be 0).
 //!
 //! Without `--quick` it also draws `docs/echo_latency.svg`: the CDF of every
 //! round trip's latency at 500 connections (first repetition) for coro_mt,
@@ -76,6 +79,10 @@ struct Sample {
     p50_us: f64,
     p99_us: f64,
     cpu_us_per_round_trip: f64,
+    /// The load client's CPU over the same window: with the server's, what
+    /// the two cores of the machine spend per round trip, and so the
+    /// ceiling on round trips/s that no server can lift above.
+    client_cpu_us_per_round_trip: f64,
     errors: f64,
 }
 
@@ -143,6 +150,7 @@ fn failed(connections: usize) -> Sample {
         p50_us: f64::NAN,
         p99_us: f64::NAN,
         cpu_us_per_round_trip: f64::NAN,
+        client_cpu_us_per_round_trip: f64::NAN,
         errors: connections as f64,
     }
 }
@@ -150,21 +158,26 @@ fn failed(connections: usize) -> Sample {
 /// The rows, grouped by load and metric, runtimes in `SERVERS` order. NaN
 /// values (a failed run) are left out; the errors row is always there.
 fn to_rows(samples: &HashMap<(usize, usize), Vec<Sample>>, loads: &[(usize, String)]) -> Vec<Row> {
-    type Metric = (&'static str, &'static str, bool, fn(&Sample) -> f64);
-    let metrics: [Metric; 5] = [
-        ("round trips/s", "round trips/s", true, |s| {
+    /// Name, unit, higher is better, ranked (a ratio against peers), value.
+    type Metric = (&'static str, &'static str, bool, bool, fn(&Sample) -> f64);
+    let metrics: [Metric; 6] = [
+        ("round trips/s", "round trips/s", true, true, |s| {
             s.round_trips_per_s
         }),
-        ("p50 µs", "µs", false, |s| s.p50_us),
-        ("p99 µs", "µs", false, |s| s.p99_us),
-        ("server CPU µs/round trip", "µs", false, |s| {
+        ("p50 µs", "µs", false, true, |s| s.p50_us),
+        ("p99 µs", "µs", false, true, |s| s.p99_us),
+        ("server CPU µs/round trip", "µs", false, true, |s| {
             s.cpu_us_per_round_trip
         }),
-        ("errors", "count", false, |s| s.errors),
+        // The client's cost, shown beside each server but not ranked.
+        ("client CPU µs/round trip", "µs", false, false, |s| {
+            s.client_cpu_us_per_round_trip
+        }),
+        ("errors", "count", false, true, |s| s.errors),
     ];
     let mut rows = Vec::new();
     for (l, (_, name)) in loads.iter().enumerate() {
-        for &(metric, unit, higher_is_better, get) in &metrics {
+        for &(metric, unit, higher_is_better, ranked, get) in &metrics {
             for (s, &(runtime, class)) in SERVERS.iter().enumerate() {
                 let Some(runs) = samples.get(&(s, l)) else {
                     continue;
@@ -176,7 +189,7 @@ fn to_rows(samples: &HashMap<(usize, usize), Vec<Sample>>, loads: &[(usize, Stri
                 rows.push(Row {
                     scenario: format!("{name} {metric}"),
                     runtime: runtime.to_owned(),
-                    class,
+                    class: if ranked { class } else { Class::Baseline },
                     values,
                     unit: unit.to_owned(),
                     higher_is_better,
@@ -339,6 +352,22 @@ impl Proc {
     }
 }
 
+impl Proc {
+    /// utime + stime of the whole process, in clock ticks.
+    fn cpu_ticks(&self) -> Result<u64, String> {
+        let path = format!("/proc/{}/stat", self.child.id());
+        let stat = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
+        let after = stat.rsplit_once(')').ok_or("bad stat")?.1;
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+        match (field(11), field(12)) {
+            (Some(utime), Some(stime)) => Ok(utime + stime),
+            _ => Err(format!("{path}: no utime/stime")),
+        }
+    }
+}
+
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -368,20 +397,6 @@ impl Server {
         self.proc.stdin = None;
         self.proc.wait(Duration::from_secs(1));
     }
-
-    /// utime + stime of the whole process, in clock ticks.
-    fn cpu_ticks(&self) -> Result<u64, String> {
-        let path = format!("/proc/{}/stat", self.proc.child.id());
-        let stat = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-        // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
-        let after = stat.rsplit_once(')').ok_or("bad stat")?.1;
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
-        match (field(11), field(12)) {
-            (Some(utime), Some(stime)) => Ok(utime + stime),
-            _ => Err(format!("{path}: no utime/stime")),
-        }
-    }
 }
 
 /// Runs `load_client` with `connections` for `window` seconds against
@@ -409,10 +424,12 @@ fn run_load(
     let mut client = Proc::spawn(&mut command)?;
     // Connects are one at a time per client thread: generous, but bounded.
     client.expect("ready", Duration::from_secs(90))?;
-    let cpu_before = server.cpu_ticks()?;
+    let cpu_before = server.proc.cpu_ticks()?;
+    let client_cpu_before = client.cpu_ticks()?;
     client.send("go")?;
     client.expect("end", Duration::from_secs_f64(window + 30.0))?;
-    let cpu_after = server.cpu_ticks()?;
+    let cpu_after = server.proc.cpu_ticks()?;
+    let client_cpu_after = client.cpu_ticks()?;
     client.send("close")?;
     let result = client.expect("round_trips=", Duration::from_secs(60))?;
     client.wait(Duration::from_secs(10));
@@ -432,12 +449,14 @@ fn run_load(
     // SAFETY: `sysconf` has no preconditions.
     let ticks_per_s = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     let cpu_s = (cpu_after - cpu_before) as f64 / ticks_per_s;
+    let client_cpu_s = (client_cpu_after - client_cpu_before) as f64 / ticks_per_s;
     let per_round_trip = |v: f64| if round_trips > 0.0 { v } else { f64::NAN };
     Ok(Sample {
         round_trips_per_s: round_trips / get("seconds")?,
         p50_us: per_round_trip(get("p50_us")?),
         p99_us: per_round_trip(get("p99_us")?),
         cpu_us_per_round_trip: per_round_trip(cpu_s * 1e6 / round_trips),
+        client_cpu_us_per_round_trip: per_round_trip(client_cpu_s * 1e6 / round_trips),
         errors: get("errors")?,
     })
 }

@@ -56,6 +56,10 @@ impl Row {
 /// cost over the peer's": a time ratio (coro / peer) when less is better, and
 /// the inverse when more is better, so below 1.0 always means coro wins.
 pub fn ratio_to_best_peer(rows: &[Row], coro: &Row) -> Option<(f64, String)> {
+    if coro.class == Class::Baseline {
+        // A coro row marked as a baseline is shown, not ranked.
+        return None;
+    }
     let peers = rows
         .iter()
         .filter(|r| r.scenario == coro.scenario && r.class == coro.class && !r.is_coro());
