@@ -58,12 +58,13 @@ struct State {
 /// Queues `task`, a task of the blocking pool (see
 /// [`scheduler::schedule`](crate::scheduler::schedule)).
 pub(crate) fn schedule(task: Runnable) {
-    let TaskOwner::Blocking(shared) = task.metadata().owner() else {
-        unreachable!("scheduled on a blocking pool it does not belong to");
-    };
     // A pool thread may run and free the task once it is queued, so take
     // our own reference to the pool first.
-    let shared = Arc::clone(shared);
+    let shared: Arc<Shared> = task
+        .metadata()
+        .owner()
+        .to_arc()
+        .expect("scheduled on a blocking pool it does not belong to");
     shared.push(task);
 }
 
@@ -94,7 +95,7 @@ impl BlockingPool {
     {
         // The closure runs on the first (and only) poll: a blocking task
         // never returns `Pending`, so it needs no registry entry.
-        let owner = TaskOwner::Blocking(self.shared.clone());
+        let owner = TaskOwner::new(self.shared.clone());
         // SAFETY: `F` and `R` are `Send`, so the future and output are.
         let (runnable, handle) =
             unsafe { harness::spawn(async move { f() }, Locality::Sendable, owner) };

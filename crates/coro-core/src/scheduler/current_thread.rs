@@ -108,7 +108,7 @@ impl Shared {
         F::Output: Send + 'static,
     {
         // SAFETY: the bounds above make the future and output `Send`.
-        unsafe { spawn_on(TaskOwner::CurrentThread(self.clone()), future, Locality::Sendable) }
+        unsafe { spawn_on(TaskOwner::new(self.clone()), future, Locality::Sendable) }
     }
 
     /// Runs `f` with this thread's running core if it belongs to the
@@ -168,11 +168,11 @@ impl Shared {
 }
 
 /// The owner of a task of this scheduler.
-fn owner_of(task: &Runnable) -> &Arc<Shared> {
-    match task.metadata().owner() {
-        TaskOwner::CurrentThread(shared) => shared,
-        _ => unreachable!("scheduled on a current-thread runtime it does not belong to"),
-    }
+fn owner_of(task: &Runnable) -> &Shared {
+    task.metadata()
+        .owner()
+        .downcast()
+        .expect("scheduled on a current-thread runtime it does not belong to")
 }
 
 /// Queues `task` (see [`scheduler::schedule`](crate::scheduler::schedule)):
@@ -184,7 +184,7 @@ pub(crate) fn schedule(task: Runnable) {
         return;
     }
     let mut task = Some(task);
-    let owner = Arc::as_ptr(owner_of(task.as_ref().expect("just set")));
+    let owner: *const Shared = owner_of(task.as_ref().expect("just set"));
     if Shared::with_local_core(owner, |core| core.queue.push_back(task.take().expect("once")))
         .is_some()
     {
@@ -193,7 +193,7 @@ pub(crate) fn schedule(task: Runnable) {
     let task = task.expect("not queued locally");
     // The thread running the scheduler may run and free the task once it is
     // queued, so take our own reference to the scheduler first.
-    let shared = Arc::clone(owner_of(&task));
+    let shared: Arc<Shared> = task.metadata().owner().to_arc().expect("checked above");
     match shared.inject.push(task) {
         Ok(()) => shared.parker.unpark(),
         Err(task) => cancel(task),
@@ -384,5 +384,5 @@ where
         )
     };
     // SAFETY: `Locality::ThreadLocal` has no `Send` requirement.
-    unsafe { spawn_on(TaskOwner::CurrentThread(shared), future, Locality::ThreadLocal) }
+    unsafe { spawn_on(TaskOwner::new(shared), future, Locality::ThreadLocal) }
 }

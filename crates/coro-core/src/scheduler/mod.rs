@@ -11,38 +11,17 @@
 pub(crate) mod current_thread;
 pub(crate) mod inject;
 pub(crate) mod multi_thread;
+mod owner;
 pub(crate) mod parker;
+
+pub(crate) use owner::{Owner, TaskOwner};
 
 use std::future::Future;
 
 use async_task::ScheduleInfo;
 
-use crate::loom::Arc;
 use crate::task::harness::{self, Locality, Runnable};
-use crate::task::registry::OwnedTasks;
 use crate::task::JoinHandle;
-
-/// The scheduler a task belongs to, kept in the task's header
-/// ([`TaskMeta`](crate::task::harness::TaskMeta)). It is where every wake-up
-/// sends the task, and it keeps that scheduler alive as long as the task
-/// allocation exists (a waker can outlive the runtime).
-pub(crate) enum TaskOwner {
-    CurrentThread(Arc<current_thread::Shared>),
-    MultiThread(Arc<multi_thread::Shared>),
-    /// The blocking pool: its tasks never return `Pending`.
-    Blocking(std::sync::Arc<crate::runtime::blocking::Shared>),
-}
-
-impl TaskOwner {
-    /// The registry of idle tasks, for schedulers whose tasks can be idle.
-    pub(crate) fn owned(&self) -> Option<&OwnedTasks> {
-        match self {
-            TaskOwner::CurrentThread(shared) => Some(&shared.owned),
-            TaskOwner::MultiThread(shared) => Some(&shared.owned),
-            TaskOwner::Blocking(_) => None,
-        }
-    }
-}
 
 /// The schedule function of every task: queues a task that became runnable
 /// (spawned, or woken) on the scheduler that owns it.
@@ -57,10 +36,10 @@ impl TaskOwner {
 /// threads (whose `Arc` keeps the scheduler alive), and clones the owner's
 /// `Arc` before handing the task off from anywhere else.
 pub(crate) fn schedule(task: Runnable, info: ScheduleInfo) {
-    match task.metadata().owner() {
-        TaskOwner::CurrentThread(_) => current_thread::schedule(task),
-        TaskOwner::MultiThread(_) => multi_thread::schedule(task, info),
-        TaskOwner::Blocking(_) => crate::runtime::blocking::schedule(task),
+    match task.metadata().owner().get() {
+        Owner::CurrentThread(_) => current_thread::schedule(task),
+        Owner::MultiThread(_) => multi_thread::schedule(task, info),
+        Owner::Blocking => crate::runtime::blocking::schedule(task),
     }
 }
 

@@ -150,7 +150,7 @@ impl Shared {
         F::Output: Send + 'static,
     {
         // SAFETY: the bounds above make the future and output `Send`.
-        unsafe { spawn_on(TaskOwner::MultiThread(self.clone()), future, Locality::Sendable) }
+        unsafe { spawn_on(TaskOwner::new(self.clone()), future, Locality::Sendable) }
     }
 
     fn is_shutdown(&self) -> bool {
@@ -246,11 +246,11 @@ impl Shared {
 }
 
 /// The owner of a task of this scheduler.
-fn owner_of(task: &Runnable) -> &Arc<Shared> {
-    match task.metadata().owner() {
-        TaskOwner::MultiThread(shared) => shared,
-        _ => unreachable!("scheduled on a multi-thread runtime it does not belong to"),
-    }
+fn owner_of(task: &Runnable) -> &Shared {
+    task.metadata()
+        .owner()
+        .downcast()
+        .expect("scheduled on a multi-thread runtime it does not belong to")
 }
 
 /// Queues `task` (see [`scheduler::schedule`](crate::scheduler::schedule)):
@@ -263,13 +263,14 @@ pub(crate) fn schedule(task: Runnable, info: ScheduleInfo) {
     }
     // Only the address: on one of its workers, the worker's own `Arc` is
     // used from here on.
-    let owner = Arc::as_ptr(owner_of(&task));
+    let owner: *const Shared = owner_of(&task);
     let Err(task) = worker::schedule_local(owner, task, info.woken_while_running) else {
         return;
     };
     // Another worker may run and free the task once it is queued, so take
     // our own reference to the scheduler first.
-    Arc::clone(owner_of(&task)).schedule_remote(task);
+    let shared: Arc<Shared> = task.metadata().owner().to_arc().expect("checked above");
+    shared.schedule_remote(task);
 }
 
 impl Shared {
