@@ -12,11 +12,12 @@
 //! now (`active`), which lets a misused [`Co`] (kept after its generator is
 //! gone, or awaited from another task) panic instead of hanging.
 //!
-//! The slot is an `Arc<Mutex<_>>` rather than an `Rc<Cell<_>>` so that a
-//! generator whose body is `Send` can itself be `Send` ([`Gen::new_send`]).
-//! The lock is never contended (only the thread resuming the generator
-//! touches it), so each step costs a few uncontended atomic operations and
-//! no allocation.
+//! The slot is an `Arc<SpinLock<_>>` rather than an `Rc<Cell<_>>` so that
+//! a generator whose body is `Send` can itself be `Send`
+//! ([`Gen::new_send`]). The lock is never contended (only the thread
+//! resuming the generator touches it), so each step costs a few
+//! uncontended atomic operations, one per lock (`sync/spin.rs`), and no
+//! allocation.
 //!
 //! [`Gen::new_send`]: super::Gen::new_send
 
@@ -28,7 +29,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::loom::{lock, Mutex};
+use crate::sync::spin::SpinLock;
 
 /// What is in transit between the generator and its body.
 enum Next<Y, R> {
@@ -45,7 +46,7 @@ pub(super) struct Slot<Y, R> {
     active: bool,
 }
 
-pub(super) type Shared<Y, R> = Arc<Mutex<Slot<Y, R>>>;
+pub(super) type Shared<Y, R> = Arc<SpinLock<Slot<Y, R>>>;
 
 /// The body's handle on its generator: [`yield_`](Co::yield_) hands a value
 /// out and waits for the next resume.
@@ -121,7 +122,7 @@ impl<Y, R> Future for YieldFuture<'_, Y, R> {
 
     fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
         let this = self.get_mut();
-        let mut slot = lock(&this.co.shared);
+        let mut slot = this.co.shared.lock();
         if !slot.active {
             drop(slot);
             panic!(
@@ -181,7 +182,7 @@ pub(super) struct Body<Y, R, C, F: ?Sized> {
 
 /// Makes the `Co` for a new generator and the slot it shares with it.
 pub(super) fn airlock<Y, R>() -> (Co<Y, R>, Shared<Y, R>) {
-    let shared = Arc::new(Mutex::new(Slot {
+    let shared = Arc::new(SpinLock::new(Slot {
         next: Next::Empty,
         active: false,
     }));
@@ -196,12 +197,12 @@ pub(super) fn airlock<Y, R>() -> (Co<Y, R>, Shared<Y, R>) {
 /// Marks the slot active while the body is polled; resets it even if the
 /// body panics.
 struct Activation<'a, Y, R> {
-    shared: &'a Mutex<Slot<Y, R>>,
+    shared: &'a SpinLock<Slot<Y, R>>,
 }
 
 impl<'a, Y, R> Activation<'a, Y, R> {
-    fn start(shared: &'a Mutex<Slot<Y, R>>, resume: Option<R>) -> Self {
-        let mut slot = lock(shared);
+    fn start(shared: &'a SpinLock<Slot<Y, R>>, resume: Option<R>) -> Self {
+        let mut slot = shared.lock();
         if let Some(resume) = resume {
             slot.next = Next::Resume(resume);
         }
@@ -216,8 +217,8 @@ impl<'a, Y, R> Activation<'a, Y, R> {
         next
     }
 
-    fn deactivate(shared: &Mutex<Slot<Y, R>>) -> Next<Y, R> {
-        let mut slot = lock(shared);
+    fn deactivate(shared: &SpinLock<Slot<Y, R>>) -> Next<Y, R> {
+        let mut slot = shared.lock();
         slot.active = false;
         mem::replace(&mut slot.next, Next::Empty)
     }

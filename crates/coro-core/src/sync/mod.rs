@@ -62,7 +62,7 @@ mod event;
 pub mod mpsc;
 pub mod oneshot;
 mod semaphore;
-mod spin;
+pub(crate) mod spin;
 #[cfg(test)]
 pub(crate) mod test_util;
 mod waiters;
