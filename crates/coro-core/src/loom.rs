@@ -9,11 +9,11 @@
 #[cfg(loom)]
 pub(crate) use loom::{
     cell::UnsafeCell,
-    thread::yield_now,
     sync::{
         atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
         Arc, Condvar, Mutex, MutexGuard,
     },
+    thread::yield_now,
 };
 
 #[cfg(not(loom))]

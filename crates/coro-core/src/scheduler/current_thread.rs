@@ -38,7 +38,6 @@ use std::sync::Mutex;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
-
 use crate::coop;
 use crate::loom::{lock, Arc};
 use crate::runtime::{context, Handle};
@@ -185,8 +184,10 @@ pub(crate) fn schedule(task: Runnable) {
     }
     let mut task = Some(task);
     let owner: *const Shared = owner_of(task.as_ref().expect("just set"));
-    if Shared::with_local_core(owner, |core| core.queue.push_back(task.take().expect("once")))
-        .is_some()
+    if Shared::with_local_core(owner, |core| {
+        core.queue.push_back(task.take().expect("once"))
+    })
+    .is_some()
     {
         return;
     }

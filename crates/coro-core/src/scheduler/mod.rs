@@ -47,7 +47,11 @@ pub(crate) fn schedule(task: Runnable, info: ScheduleInfo) {
 ///
 /// # Safety
 /// With `Locality::Sendable`, `F` and `F::Output` must be `Send`.
-pub(crate) unsafe fn spawn_on<F>(owner: TaskOwner, future: F, locality: Locality) -> JoinHandle<F::Output>
+pub(crate) unsafe fn spawn_on<F>(
+    owner: TaskOwner,
+    future: F,
+    locality: Locality,
+) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
