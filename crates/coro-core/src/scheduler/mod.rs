@@ -4,9 +4,11 @@
 //!   task. Cheapest wake-ups, no stealing, supports `spawn_local`.
 //! * [`multi_thread`]: one worker per core with work stealing.
 //!
-//! Both hand tasks to the same generic [`spawn_on`], so there is one path
-//! from a future to a scheduled task; they differ only in what their
-//! [`Schedule::schedule`] does with a `Runnable`.
+//! Both (and the blocking pool) hand tasks to the same [`spawn_on`], so
+//! there is one path from a future to a scheduled task. Each task names its
+//! scheduler in its header ([`TaskOwner`], `owner.rs`), and the one schedule
+//! function, [`schedule`], sends a woken task to that scheduler's
+//! `schedule`; they differ only in what that does with the `Runnable`.
 
 pub(crate) mod current_thread;
 pub(crate) mod inject;
