@@ -46,14 +46,16 @@
 //!    spawn-from-a-task plus the latency of getting a freshly spawned task
 //!    running. One element = one spawned task.
 
-use std::future::Future;
-use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
-use async_executor::{Executor, LocalExecutor};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+
+/// The runtimes, their task operations, and how a future is run on each
+/// (shared with `benches/net.rs` and `examples/bench_report`).
+#[path = "common/runtimes.rs"]
+mod runtimes;
+use runtimes::{CoroRt, Runner, SendFut, SmolLocal, SmolMt, Spawner, TokioRt};
 
 /// `spawn_many`: number of trivial tasks spawned per iteration.
 const SPAWN_MANY_TASKS: usize = 100_000;
@@ -66,138 +68,6 @@ const PING_PONG_ROUND_TRIPS: usize = 100_000;
 /// `chained_spawn`: length of the chain of tasks spawning each other.
 const CHAINED_SPAWN_DEPTH: usize = 10_000;
 
-/// Worker threads of every multi-thread variant.
-const WORKERS: usize = 2;
-
-// ---------------------------------------------------------------------------
-// Runtime abstraction: what a scenario needs from a runtime.
-// ---------------------------------------------------------------------------
-
-/// The operations a scenario uses, implemented once per runtime. Spawned
-/// tasks go to the runtime that runs the scenario.
-trait Spawner: Clone + Send + Sync + 'static {
-    /// Spawns `future`; the returned future resolves to its output.
-    fn spawn<F>(&self, future: F) -> impl Future<Output = F::Output> + Send + 'static
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static;
-
-    /// Spawns `future` and detaches it.
-    fn spawn_detached<F>(&self, future: F)
-    where
-        F: Future<Output = ()> + Send + 'static;
-
-    /// The runtime's own `yield_now`.
-    fn yield_now(&self) -> impl Future<Output = ()> + Send;
-}
-
-/// coro: spawns on the ambient runtime (`coro::spawn`).
-#[derive(Clone, Copy)]
-struct Coro;
-
-impl Spawner for Coro {
-    fn spawn<F>(&self, future: F) -> impl Future<Output = F::Output> + Send + 'static
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let handle = coro::spawn(future);
-        async move { handle.await.expect("coro task failed") }
-    }
-
-    fn spawn_detached<F>(&self, future: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        drop(coro::spawn(future));
-    }
-
-    fn yield_now(&self) -> impl Future<Output = ()> + Send {
-        coro::yield_now()
-    }
-}
-
-/// tokio: spawns on the ambient runtime (`tokio::spawn`).
-#[derive(Clone, Copy)]
-struct Tokio;
-
-impl Spawner for Tokio {
-    fn spawn<F>(&self, future: F) -> impl Future<Output = F::Output> + Send + 'static
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let handle = tokio::spawn(future);
-        async move { handle.await.expect("tokio task failed") }
-    }
-
-    fn spawn_detached<F>(&self, future: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        drop(tokio::spawn(future));
-    }
-
-    fn yield_now(&self) -> impl Future<Output = ()> + Send {
-        tokio::task::yield_now()
-    }
-}
-
-/// smol, multi-thread: a shared `Executor` run by dedicated threads.
-#[derive(Clone)]
-struct Smol(Arc<Executor<'static>>);
-
-impl Spawner for Smol {
-    fn spawn<F>(&self, future: F) -> impl Future<Output = F::Output> + Send + 'static
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.0.spawn(future)
-    }
-
-    fn spawn_detached<F>(&self, future: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        self.0.spawn(future).detach();
-    }
-
-    fn yield_now(&self) -> impl Future<Output = ()> + Send {
-        futures_lite::future::yield_now()
-    }
-}
-
-thread_local! {
-    /// The `LocalExecutor` of the `smol_local` variant (the bench thread's).
-    static LOCAL_EX: LocalExecutor<'static> = const { LocalExecutor::new() };
-}
-
-/// smol, single-thread: the bench thread's `LocalExecutor`.
-#[derive(Clone, Copy)]
-struct SmolLocal;
-
-impl Spawner for SmolLocal {
-    fn spawn<F>(&self, future: F) -> impl Future<Output = F::Output> + Send + 'static
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        LOCAL_EX.with(|ex| ex.spawn(future))
-    }
-
-    fn spawn_detached<F>(&self, future: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        LOCAL_EX.with(|ex| ex.spawn(future).detach());
-    }
-
-    fn yield_now(&self) -> impl Future<Output = ()> + Send {
-        futures_lite::future::yield_now()
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Scenarios.
 // ---------------------------------------------------------------------------
@@ -209,7 +79,7 @@ trait Scenario {
     /// Elements per iteration, for `Throughput::Elements`.
     const ELEMENTS: u64;
     /// The work of one iteration, run on the runtime behind `s`.
-    fn run<S: Spawner>(s: S) -> impl Future<Output = ()> + Send + 'static;
+    fn run<S: Spawner>(s: S) -> impl SendFut<()>;
 }
 
 struct SpawnMany;
@@ -241,10 +111,9 @@ impl Scenario for YieldMany {
     async fn run<S: Spawner>(s: S) {
         let handles: Vec<_> = (0..YIELD_MANY_TASKS)
             .map(|_| {
-                let inner = s.clone();
                 s.spawn(async move {
                     for _ in 0..YIELD_MANY_YIELDS {
-                        inner.yield_now().await;
+                        S::yield_now().await;
                     }
                 })
             })
@@ -308,88 +177,27 @@ impl Scenario for ChainedSpawn {
 }
 
 // ---------------------------------------------------------------------------
-// Variants: one runtime each, built once per group.
+// Groups.
 // ---------------------------------------------------------------------------
 
-fn coro_mt<Sc: Scenario>(g: &mut BenchmarkGroup<'_, WallTime>) {
-    let rt = coro::Runtime::builder()
-        .worker_threads(WORKERS)
-        .build()
-        .unwrap();
-    g.bench_function("coro_mt", |b| {
-        b.iter(|| rt.block_on(rt.spawn(Sc::run(Coro))).unwrap());
-    });
+/// One variant of `Sc`: build the runtime (outside the measured loop), run
+/// one scenario body per iteration on it, then drop it before the next
+/// variant starts.
+fn variant<Sc: Scenario, R: Runner>(g: &mut BenchmarkGroup<'_, WallTime>) {
+    let rt = R::new();
+    g.bench_function(R::NAME, |b| b.iter(|| rt.run(Sc::run(rt.spawner()))));
     drop(rt);
-}
-
-fn coro_ct<Sc: Scenario>(g: &mut BenchmarkGroup<'_, WallTime>) {
-    let rt = coro::Runtime::builder().current_thread().build().unwrap();
-    g.bench_function("coro_ct", |b| b.iter(|| rt.block_on(Sc::run(Coro))));
-    drop(rt);
-}
-
-fn tokio_mt<Sc: Scenario>(g: &mut BenchmarkGroup<'_, WallTime>) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(WORKERS)
-        .build()
-        .unwrap();
-    g.bench_function("tokio_mt", |b| {
-        b.iter(|| rt.block_on(rt.spawn(Sc::run(Tokio))).unwrap());
-    });
-    drop(rt);
-}
-
-fn tokio_ct<Sc: Scenario>(g: &mut BenchmarkGroup<'_, WallTime>) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    g.bench_function("tokio_ct", |b| b.iter(|| rt.block_on(Sc::run(Tokio))));
-    drop(rt);
-}
-
-fn smol_mt<Sc: Scenario>(g: &mut BenchmarkGroup<'_, WallTime>) {
-    let ex = Arc::new(Executor::new());
-    // Closing this channel (dropping the sender) stops the worker threads.
-    let (stop_tx, stop_rx) = async_channel::bounded::<()>(1);
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|i| {
-            let ex = ex.clone();
-            let stop_rx = stop_rx.clone();
-            thread::Builder::new()
-                .name(format!("smol-worker-{i}"))
-                .spawn(move || futures_lite::future::block_on(ex.run(stop_rx.recv())))
-                .expect("spawn smol worker")
-        })
-        .collect();
-
-    let s = Smol(ex.clone());
-    g.bench_function("smol_mt", |b| {
-        // The bench thread only waits for the root task; it never runs
-        // executor tasks itself (it does not call `ex.run`/`ex.tick`).
-        b.iter(|| futures_lite::future::block_on(s.spawn(Sc::run(s.clone()))));
-    });
-
-    drop(stop_tx);
-    for worker in workers {
-        worker.join().expect("smol worker panicked").unwrap_err();
-    }
-}
-
-fn smol_local<Sc: Scenario>(g: &mut BenchmarkGroup<'_, WallTime>) {
-    g.bench_function("smol_local", |b| {
-        b.iter(|| LOCAL_EX.with(|ex| futures_lite::future::block_on(ex.run(Sc::run(SmolLocal)))));
-    });
 }
 
 fn scenario<Sc: Scenario>(c: &mut Criterion) {
     let mut g = c.benchmark_group(Sc::NAME);
     g.throughput(Throughput::Elements(Sc::ELEMENTS));
-    coro_mt::<Sc>(&mut g);
-    coro_ct::<Sc>(&mut g);
-    tokio_mt::<Sc>(&mut g);
-    tokio_ct::<Sc>(&mut g);
-    smol_mt::<Sc>(&mut g);
-    smol_local::<Sc>(&mut g);
+    variant::<Sc, CoroRt<true>>(&mut g);
+    variant::<Sc, CoroRt<false>>(&mut g);
+    variant::<Sc, TokioRt<true>>(&mut g);
+    variant::<Sc, TokioRt<false>>(&mut g);
+    variant::<Sc, SmolMt>(&mut g);
+    variant::<Sc, SmolLocal>(&mut g);
     g.finish();
 }
 
