@@ -284,8 +284,8 @@ fn only_idle_tasks_are_registered() {
 
     let rt = Builder::new().current_thread().build().unwrap();
     let registered = |rt: &Runtime| match &rt.handle().inner.scheduler {
-        Scheduler::CurrentThread(shared) => shared.owned().len(),
-        Scheduler::MultiThread(shared) => shared.owned().len(),
+        Scheduler::CurrentThread(shared) => shared.owned.len(),
+        Scheduler::MultiThread(shared) => shared.owned.len(),
     };
     let idle: Vec<_> = (0..5)
         .map(|_| rt.spawn(std::future::pending::<()>()))

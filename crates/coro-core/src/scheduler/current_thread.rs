@@ -55,7 +55,7 @@ pub(crate) struct Config {
 
 pub(crate) struct Shared {
     inject: Inject<Runnable>,
-    pub(in crate::scheduler) owned: OwnedTasks,
+    pub(crate) owned: OwnedTasks,
     parker: Parker,
     core: Mutex<Option<Box<Core>>>,
     /// Local tasks that became runnable while a thread other than their
@@ -182,8 +182,8 @@ pub(crate) fn schedule(task: Runnable) {
         cancel(task);
         return;
     }
+    let owner: *const Shared = owner_of(&task);
     let mut task = Some(task);
-    let owner: *const Shared = owner_of(task.as_ref().expect("just set"));
     if Shared::with_local_core(owner, |core| {
         core.queue.push_back(task.take().expect("once"))
     })
@@ -198,14 +198,6 @@ pub(crate) fn schedule(task: Runnable) {
     match shared.inject.push(task) {
         Ok(()) => shared.parker.unpark(),
         Err(task) => cancel(task),
-    }
-}
-
-impl Shared {
-    /// The registry of this runtime's idle tasks.
-    #[cfg(test)]
-    pub(crate) fn owned(&self) -> &OwnedTasks {
-        &self.owned
     }
 }
 

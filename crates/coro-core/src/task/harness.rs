@@ -33,7 +33,7 @@ use crate::task::{JoinError, JoinHandle};
 /// A task as the schedulers see it.
 pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
 
-/// The header async-task stores beside each task: 24 bytes.
+/// The header async-task stores beside each task: 16 bytes.
 ///
 /// It is also what makes the schedule function zero-sized. async-task keeps
 /// the schedule function inside the task allocation, and when that function

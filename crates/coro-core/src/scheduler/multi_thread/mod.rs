@@ -78,7 +78,7 @@ pub(crate) struct Shared {
     remotes: Box<[Remote]>,
     inject: Inject<Runnable>,
     idle: Idle,
-    pub(in crate::scheduler) owned: OwnedTasks,
+    pub(crate) owned: OwnedTasks,
     shutdown: AtomicBool,
     /// Cores waiting for their worker thread to start.
     cores: Mutex<Vec<worker::Core>>,
@@ -271,14 +271,6 @@ pub(crate) fn schedule(task: Runnable, info: ScheduleInfo) {
     // our own reference to the scheduler first.
     let shared: Arc<Shared> = task.metadata().owner().to_arc().expect("checked above");
     shared.schedule_remote(task);
-}
-
-impl Shared {
-    /// The registry of this runtime's idle tasks.
-    #[cfg(test)]
-    pub(crate) fn owned(&self) -> &OwnedTasks {
-        &self.owned
-    }
 }
 
 impl queue::Overflow<Runnable> for Inject<Runnable> {
