@@ -28,20 +28,20 @@ use crate::scheduler::{current_thread, multi_thread};
 use crate::task::registry::OwnedTasks;
 
 /// A scheduler a task can belong to.
-pub(crate) trait Scheduler: Send + Sync + Sized + 'static {
+pub(crate) trait SchedulerKind: Send + Sync + Sized + 'static {
     /// Its tag in [`TaskOwner`]'s low bits.
     const TAG: usize;
 }
 
-impl Scheduler for current_thread::Shared {
+impl SchedulerKind for current_thread::Shared {
     const TAG: usize = 0;
 }
 
-impl Scheduler for multi_thread::Shared {
+impl SchedulerKind for multi_thread::Shared {
     const TAG: usize = 1;
 }
 
-impl Scheduler for blocking::Shared {
+impl SchedulerKind for blocking::Shared {
     const TAG: usize = 2;
 }
 
@@ -63,7 +63,7 @@ pub(crate) struct TaskOwner {
 }
 
 // SAFETY: a `TaskOwner` is a strong reference to a `Send + Sync` scheduler
-// (the `Scheduler` bound), exactly like the `Arc` it was made from.
+// (the `SchedulerKind` bound), exactly like the `Arc` it was made from.
 unsafe impl Send for TaskOwner {}
 // SAFETY: as above; `&TaskOwner` only hands out `&S` and new `Arc<S>`.
 unsafe impl Sync for TaskOwner {}
@@ -77,7 +77,7 @@ pub(crate) enum Owner<'a> {
 }
 
 impl TaskOwner {
-    pub(crate) fn new<S: Scheduler>(shared: Arc<S>) -> TaskOwner {
+    pub(crate) fn new<S: SchedulerKind>(shared: Arc<S>) -> TaskOwner {
         let raw = Arc::into_raw(shared).cast_mut().cast::<()>();
         let tagged = raw.map_addr(|addr| addr | S::TAG);
         TaskOwner {
@@ -91,7 +91,7 @@ impl TaskOwner {
         self.tagged.as_ptr().addr() & TAG_MASK
     }
 
-    fn untagged<S: Scheduler>(&self) -> *const S {
+    fn untagged<S: SchedulerKind>(&self) -> *const S {
         debug_assert_eq!(self.tag(), S::TAG);
         self.tagged
             .as_ptr()
@@ -101,14 +101,14 @@ impl TaskOwner {
     }
 
     /// The scheduler, if it is an `S`.
-    pub(crate) fn downcast<S: Scheduler>(&self) -> Option<&S> {
+    pub(crate) fn downcast<S: SchedulerKind>(&self) -> Option<&S> {
         // SAFETY: the tag says the pointer came from an `Arc<S>`, which we
         // own (invariant 1), so it points to a live `S`.
         (self.tag() == S::TAG).then(|| unsafe { &*self.untagged::<S>() })
     }
 
     /// A new strong reference to the scheduler, if it is an `S`.
-    pub(crate) fn to_arc<S: Scheduler>(&self) -> Option<Arc<S>> {
+    pub(crate) fn to_arc<S: SchedulerKind>(&self) -> Option<Arc<S>> {
         (self.tag() == S::TAG).then(|| {
             let ptr = self.untagged::<S>();
             // SAFETY: `ptr` came from `Arc::into_raw::<S>` and our strong
@@ -147,7 +147,7 @@ impl TaskOwner {
 impl Drop for TaskOwner {
     fn drop(&mut self) {
         /// Releases the strong reference `owner` holds to an `S`.
-        fn release<S: Scheduler>(owner: &TaskOwner) {
+        fn release<S: SchedulerKind>(owner: &TaskOwner) {
             // SAFETY: invariant 1: the pointer came from `Arc::into_raw::<S>`
             // and this drop releases that reference, once.
             drop(unsafe { Arc::from_raw(owner.untagged::<S>()) });
