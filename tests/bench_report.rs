@@ -112,4 +112,34 @@ fn bench_report_quick_with_echo_has_echo_rows() {
         !stdout.contains("| spawn_many |"),
         "--only echo ran spawn_many"
     );
+    // The load client's CPU is shown beside every server but never ranked;
+    // the server's own CPU is ranked for coro.
+    for line in stdout
+        .lines()
+        .filter(|l| l.contains(" client CPU µs/round trip | "))
+    {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        assert_eq!(cells.len(), 6, "{line}");
+        assert!(cells[5].is_empty(), "client CPU ranked: {line}");
+    }
+    for runtime in ["coro_mt", "coro_ct"] {
+        let ranked = stdout.lines().any(|l| {
+            l.contains(" server CPU µs/round trip | ")
+                && l.contains(&format!(" | {runtime} | "))
+                && l.contains("(vs ")
+        });
+        assert!(
+            ranked,
+            "no ranked server CPU row for {runtime}:
+{stdout}"
+        );
+        let client = stdout.lines().any(|l| {
+            l.contains(" client CPU µs/round trip | ") && l.contains(&format!(" | {runtime} | "))
+        });
+        assert!(
+            client,
+            "no client CPU row for {runtime}:
+{stdout}"
+        );
+    }
 }
