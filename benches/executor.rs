@@ -55,18 +55,20 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Thro
 /// (shared with `benches/net.rs` and `examples/bench_report`).
 #[path = "common/runtimes.rs"]
 mod runtimes;
+#[path = "common/workloads.rs"]
+mod workloads;
 use runtimes::{CoroRt, Runner, SendFut, SmolLocal, SmolMt, Spawner, TokioRt};
 
 /// `spawn_many`: number of trivial tasks spawned per iteration.
-const SPAWN_MANY_TASKS: usize = 100_000;
+const SPAWN_MANY_TASKS: u64 = 100_000;
 /// `yield_many`: number of tasks per iteration.
-const YIELD_MANY_TASKS: usize = 1_000;
+const YIELD_MANY_TASKS: u64 = 1_000;
 /// `yield_many`: number of `yield_now` calls per task.
-const YIELD_MANY_YIELDS: usize = 1_000;
+const YIELD_MANY_YIELDS: u64 = 1_000;
 /// `ping_pong`: number of request/reply round trips per iteration.
 const PING_PONG_ROUND_TRIPS: usize = 100_000;
 /// `chained_spawn`: length of the chain of tasks spawning each other.
-const CHAINED_SPAWN_DEPTH: usize = 10_000;
+const CHAINED_SPAWN_DEPTH: u64 = 10_000;
 
 // ---------------------------------------------------------------------------
 // Scenarios.
@@ -86,19 +88,10 @@ struct SpawnMany;
 
 impl Scenario for SpawnMany {
     const NAME: &'static str = "spawn_many";
-    const ELEMENTS: u64 = SPAWN_MANY_TASKS as u64;
+    const ELEMENTS: u64 = SPAWN_MANY_TASKS;
 
     async fn run<S: Spawner>(s: S) {
-        let mut handles = Vec::with_capacity(SPAWN_MANY_TASKS);
-        for i in 0..SPAWN_MANY_TASKS {
-            handles.push(s.spawn(async move { i as u64 }));
-        }
-        let mut sum = 0u64;
-        for handle in handles {
-            sum += handle.await;
-        }
-        let n = SPAWN_MANY_TASKS as u64;
-        assert_eq!(sum, n * (n - 1) / 2);
+        workloads::spawn_many(s, SPAWN_MANY_TASKS).await;
     }
 }
 
@@ -106,21 +99,10 @@ struct YieldMany;
 
 impl Scenario for YieldMany {
     const NAME: &'static str = "yield_many";
-    const ELEMENTS: u64 = (YIELD_MANY_TASKS * YIELD_MANY_YIELDS) as u64;
+    const ELEMENTS: u64 = YIELD_MANY_TASKS * YIELD_MANY_YIELDS;
 
     async fn run<S: Spawner>(s: S) {
-        let handles: Vec<_> = (0..YIELD_MANY_TASKS)
-            .map(|_| {
-                s.spawn(async move {
-                    for _ in 0..YIELD_MANY_YIELDS {
-                        S::yield_now().await;
-                    }
-                })
-            })
-            .collect();
-        for handle in handles {
-            handle.await;
-        }
+        workloads::yield_many(s, YIELD_MANY_TASKS, YIELD_MANY_YIELDS).await;
     }
 }
 
@@ -154,25 +136,12 @@ impl Scenario for PingPong {
 
 struct ChainedSpawn;
 
-/// One link of the `chained_spawn` chain: spawns the next link, or signals
-/// `done` when the chain is complete.
-fn chain_link<S: Spawner>(s: S, done: async_channel::Sender<()>, remaining: usize) {
-    if remaining == 0 {
-        done.try_send(()).expect("chain receiver gone");
-    } else {
-        let next = s.clone();
-        s.spawn_detached(async move { chain_link(next, done, remaining - 1) });
-    }
-}
-
 impl Scenario for ChainedSpawn {
     const NAME: &'static str = "chained_spawn";
-    const ELEMENTS: u64 = CHAINED_SPAWN_DEPTH as u64;
+    const ELEMENTS: u64 = CHAINED_SPAWN_DEPTH;
 
     async fn run<S: Spawner>(s: S) {
-        let (done_tx, done_rx) = async_channel::bounded(1);
-        chain_link(s, done_tx, CHAINED_SPAWN_DEPTH);
-        done_rx.recv().await.expect("chain dropped");
+        workloads::chained_spawn(s, CHAINED_SPAWN_DEPTH).await;
     }
 }
 

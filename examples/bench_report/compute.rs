@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use coro::gen::{Co, Gen, GenState};
 
 use crate::table::{Class, Row};
-use crate::{progress, Chan, Opts, Runner, Runtimes, SendFut, Spawner, Visit};
+use crate::{progress, workloads, Chan, Opts, Runner, Runtimes, SendFut, Spawner, Visit};
 
 /// Minimum duration of one measurement (full size).
 const TARGET: Duration = Duration::from_millis(200);
@@ -201,15 +201,7 @@ impl Scenario for SpawnMany {
         z.spawn_many_tasks
     }
     async fn run<S: Spawner>(s: S, z: Sizes) {
-        let handles: Vec<_> = (0..z.spawn_many_tasks)
-            .map(|i| s.spawn(async move { i }))
-            .collect();
-        let mut sum = 0u64;
-        for handle in handles {
-            sum += handle.await;
-        }
-        let n = z.spawn_many_tasks;
-        assert_eq!(sum, n * (n - 1) / 2);
+        workloads::spawn_many(s, z.spawn_many_tasks).await;
     }
     fn baselines() -> Vec<Contender> {
         vec![("box_pin_poll", Class::Baseline, box_pin_poll)]
@@ -236,18 +228,7 @@ impl Scenario for YieldMany {
         z.yield_many_tasks * z.yield_many_yields
     }
     async fn run<S: Spawner>(s: S, z: Sizes) {
-        let handles: Vec<_> = (0..z.yield_many_tasks)
-            .map(|_| {
-                s.spawn(async move {
-                    for _ in 0..z.yield_many_yields {
-                        S::yield_now().await;
-                    }
-                })
-            })
-            .collect();
-        for handle in handles {
-            handle.await;
-        }
+        workloads::yield_many(s, z.yield_many_tasks, z.yield_many_yields).await;
     }
 }
 
@@ -289,16 +270,6 @@ impl Scenario for PingPong {
 
 struct ChainedSpawn;
 
-/// One link of the chain: spawns the next link, or signals `done` at the end.
-fn chain_link<S: Spawner>(s: S, done: async_channel::Sender<()>, remaining: u64) {
-    if remaining == 0 {
-        done.try_send(()).expect("chain receiver gone");
-    } else {
-        let next = s.clone();
-        s.spawn_detached(async move { chain_link(next, done, remaining - 1) });
-    }
-}
-
 impl Scenario for ChainedSpawn {
     const NAME: &'static str = "chained_spawn";
     const UNIT: &'static str = "ns/link";
@@ -306,9 +277,7 @@ impl Scenario for ChainedSpawn {
         z.chained_spawn_depth
     }
     async fn run<S: Spawner>(s: S, z: Sizes) {
-        let (done_tx, done_rx) = async_channel::bounded(1);
-        chain_link(s, done_tx, z.chained_spawn_depth);
-        done_rx.recv().await.expect("chain dropped");
+        workloads::chained_spawn(s, z.chained_spawn_depth).await;
     }
 }
 

@@ -143,6 +143,8 @@ pub fn progress(msg: &str) {
 /// `benches/net.rs`).
 #[path = "../../benches/common/runtimes.rs"]
 mod runtimes;
+#[path = "../../benches/common/workloads.rs"]
+mod workloads;
 pub use runtimes::{CoroRt, Runner, SendFut, SmolLocal, SmolMt, Task, TokioRt};
 
 /// A runtime's own bounded channel of `u64`s (both ends of one direction).
