@@ -316,30 +316,7 @@ fn run_with_core<F: Future>(
             }
             until_driver = until_driver.saturating_sub(1);
         }
-        while until_driver > 0 {
-            let task = {
-                let mut core = running.core.borrow_mut();
-                if core.until_global == 0 {
-                    core.until_global = config.global_queue_interval;
-                    shared.inject.pop().or_else(|| core.queue.pop_front())
-                } else {
-                    core.until_global -= 1;
-                    core.queue.pop_front().or_else(|| shared.inject.pop())
-                }
-            };
-            let Some(task) = task else {
-                release_spare(&mut running.core.borrow_mut().queue);
-                break;
-            };
-            if !task.metadata().is_runnable_here() {
-                // A local task of another thread: only its owner may poll it.
-                lock(&shared.stranded).push(task);
-                continue;
-            }
-            coop::reset_budget();
-            task.run();
-            until_driver -= 1;
-        }
+        until_driver = running.run_tasks(until_driver);
         if until_driver == 0 {
             // Busy: let the driver dispatch I/O and timers without blocking.
             shared.parker.driver().poll_now();
@@ -351,6 +328,42 @@ fn run_with_core<F: Future>(
             until_driver = config.event_interval;
         }
     })
+}
+
+impl Running {
+    /// Runs queued tasks until the queues are empty or `budget` tasks have
+    /// run; returns the budget left. Not generic (unlike `run_with_core`,
+    /// which is compiled once per `block_on` future type), so the helpers it
+    /// calls on every task are compiled, and inlined, here.
+    fn run_tasks(&self, mut budget: u32) -> u32 {
+        let shared = &*self.shared;
+        let global_queue_interval = shared.config.global_queue_interval;
+        while budget > 0 {
+            let task = {
+                let mut core = self.core.borrow_mut();
+                if core.until_global == 0 {
+                    core.until_global = global_queue_interval;
+                    shared.inject.pop().or_else(|| core.queue.pop_front())
+                } else {
+                    core.until_global -= 1;
+                    core.queue.pop_front().or_else(|| shared.inject.pop())
+                }
+            };
+            let Some(task) = task else {
+                release_spare(&mut self.core.borrow_mut().queue);
+                break;
+            };
+            if !task.metadata().is_runnable_here() {
+                // A local task of another thread: only its owner may poll it.
+                lock(&shared.stranded).push(task);
+                continue;
+            }
+            coop::reset_budget();
+            task.run();
+            budget -= 1;
+        }
+        budget
+    }
 }
 
 /// `spawn_local` for the thread's current-thread runtime.
