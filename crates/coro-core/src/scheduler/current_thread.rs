@@ -110,28 +110,31 @@ impl Shared {
         unsafe { spawn_on(TaskOwner::new(self.clone()), future, Locality::Sendable) }
     }
 
-    /// Runs `f` with this thread's running core if it belongs to the
-    /// scheduler at `shared` (only compared, never dereferenced).
-    fn with_local_core<R>(shared: *const Shared, f: impl FnOnce(&mut Core) -> R) -> Option<R> {
+    /// Pushes `task` onto this thread's local queue if this thread is
+    /// running the scheduler at `shared` (only compared, never
+    /// dereferenced); hands it back otherwise.
+    fn push_local(shared: *const Shared, task: Runnable) -> Result<(), Runnable> {
         RUNNING.with(|running| {
             let running = running.get();
             if running.is_null() {
-                return None;
+                return Err(task);
             }
             // SAFETY: `RUNNING` is only non-null while `run_with_core` is on
             // the stack of this thread, which owns the pointee.
             let running = unsafe { &*running };
             if !std::ptr::eq(Arc::as_ptr(&running.shared), shared) {
-                return None;
+                return Err(task);
             }
             // `try_borrow_mut` fails only when a task is scheduled from
             // inside code that already holds the core (dropping a task's
             // future at shutdown); the injection queue takes it then.
-            running
-                .core
-                .try_borrow_mut()
-                .ok()
-                .map(|mut core| f(&mut core))
+            match running.core.try_borrow_mut() {
+                Ok(mut core) => {
+                    core.queue.push_back(task);
+                    Ok(())
+                }
+                Err(_) => Err(task),
+            }
         })
     }
 
@@ -183,15 +186,9 @@ pub(crate) fn schedule(task: Runnable) {
         return;
     }
     let owner: *const Shared = owner_of(&task);
-    let mut task = Some(task);
-    if Shared::with_local_core(owner, |core| {
-        core.queue.push_back(task.take().expect("once"))
-    })
-    .is_some()
-    {
+    let Err(task) = Shared::push_local(owner, task) else {
         return;
-    }
-    let task = task.expect("not queued locally");
+    };
     // The thread running the scheduler may run and free the task once it is
     // queued, so take our own reference to the scheduler first.
     let shared: Arc<Shared> = task.metadata().owner().to_arc().expect("checked above");
@@ -378,7 +375,7 @@ where
         if running.is_null() {
             return None;
         }
-        // SAFETY: see `Shared::with_local_core`.
+        // SAFETY: see `Shared::push_local`.
         Some(unsafe { &*running }.shared.clone())
     });
     let Some(shared) = shared else {
