@@ -165,14 +165,12 @@ impl Context {
     }
 
     fn next_task(&self, core: &mut Core) -> Option<Runnable> {
-        let shared = &*self.shared;
         if core.until_global == 0 {
-            core.until_global = shared.config.global_queue_interval;
+            core.until_global = self.shared.config.global_queue_interval;
             // Fairness: the injection queue gets a turn even if the local
             // queue never runs dry.
-            return shared
-                .inject
-                .pop()
+            return self
+                .refill_from_inject(core)
                 .or_else(|| core.lifo.take())
                 .or_else(|| core.local.pop());
         }
@@ -183,10 +181,28 @@ impl Context {
         if let Some(task) = core.lifo.take().or_else(|| core.local.pop()) {
             return Some(task);
         }
-        // Refill from the injection queue in a batch: one lock for many
-        // tasks, and a fair share left for the other workers.
+        self.refill_from_inject(core)
+    }
+
+    /// Takes a batch from the injection queue: one lock for many tasks, and
+    /// a fair share left for the other workers. Returns the first task and
+    /// queues the rest locally.
+    ///
+    /// A batch rather than one task also on the fairness turn: tasks that
+    /// arrive in a burst from outside (a loop of `spawn` on a thread that is
+    /// not a worker) are allocated side by side, and handing them out one
+    /// at a time to alternating workers is the layout where neighbours
+    /// false-share a cache line on every poll (`docs/architecture.md`,
+    /// "What a task costs"). Capped by the room left in the local queue, so
+    /// the batch never overflows straight back.
+    fn refill_from_inject(&self, core: &mut Core) -> Option<Runnable> {
+        let shared = &*self.shared;
+        if shared.inject.is_empty() {
+            return None;
+        }
         let workers = shared.remotes.len();
-        let want = (shared.inject.len() / workers + 1).min(queue::CAPACITY / 2);
+        let room = queue::CAPACITY - core.local.len();
+        let want = (shared.inject.len() / workers + 1).min(room.max(1));
         let mut batch = std::mem::take(&mut core.refill);
         shared.inject.pop_batch(want, &mut batch);
         let mut tasks = batch.drain(..);
