@@ -63,7 +63,7 @@ pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> R {
             REMAINING.with(|r| r.set(self.0));
         }
     }
-    let _restore = Restore(REMAINING.with(|r| r.replace(Some(BUDGET))));
+    let _restore = Restore(REMAINING.replace(Some(BUDGET)));
     f()
 }
 
@@ -77,7 +77,7 @@ pub(crate) fn reset_budget() {
 
 /// Returns `true` unless the current task has spent its budget.
 pub(crate) fn has_budget_remaining() -> bool {
-    REMAINING.with(|r| r.get() != Some(0))
+    REMAINING.get() != Some(0)
 }
 
 /// Permission to perform one operation, returned by [`poll_proceed`].

@@ -114,28 +114,28 @@ impl Shared {
     /// running the scheduler at `shared` (only compared, never
     /// dereferenced); hands it back otherwise.
     fn push_local(shared: *const Shared, task: Runnable) -> Result<(), Runnable> {
-        RUNNING.with(|running| {
-            let running = running.get();
-            if running.is_null() {
-                return Err(task);
+        // `get` rather than `with`: a plain thread-local read the compiler
+        // inlines (the hot path of every wake-up on this thread).
+        let running = RUNNING.get();
+        if running.is_null() {
+            return Err(task);
+        }
+        // SAFETY: `RUNNING` is only non-null while `run_with_core` is on the
+        // stack of this thread, which owns the pointee.
+        let running = unsafe { &*running };
+        if !std::ptr::eq(Arc::as_ptr(&running.shared), shared) {
+            return Err(task);
+        }
+        // `try_borrow_mut` fails only when a task is scheduled from inside
+        // code that already holds the core (dropping a task's future at
+        // shutdown); the injection queue takes it then.
+        match running.core.try_borrow_mut() {
+            Ok(mut core) => {
+                core.queue.push_back(task);
+                Ok(())
             }
-            // SAFETY: `RUNNING` is only non-null while `run_with_core` is on
-            // the stack of this thread, which owns the pointee.
-            let running = unsafe { &*running };
-            if !std::ptr::eq(Arc::as_ptr(&running.shared), shared) {
-                return Err(task);
-            }
-            // `try_borrow_mut` fails only when a task is scheduled from
-            // inside code that already holds the core (dropping a task's
-            // future at shutdown); the injection queue takes it then.
-            match running.core.try_borrow_mut() {
-                Ok(mut core) => {
-                    core.queue.push_back(task);
-                    Ok(())
-                }
-                Err(_) => Err(task),
-            }
-        })
+            Err(_) => Err(task),
+        }
     }
 
     /// Stops the scheduler: refuses new work, cancels every task.

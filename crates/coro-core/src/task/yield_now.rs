@@ -39,6 +39,9 @@ struct YieldNow {
 impl Future for YieldNow {
     type Output = ();
 
+    // Inlined into the caller's state machine (it is generic code's only
+    // call on a yield, and otherwise a call across crates).
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.yielded {
             return Poll::Ready(());

@@ -72,46 +72,46 @@ pub(super) fn schedule_local(
     task: Runnable,
     is_yield: bool,
 ) -> Result<(), Runnable> {
-    CURRENT.with(|current| {
-        let cx = current.get();
-        if cx.is_null() {
-            return Err(task);
-        }
-        // SAFETY: `CURRENT` is non-null only while `run` is on this thread's
-        // stack, and `run` owns the `Context`.
-        let cx = unsafe { &*cx };
-        if !std::ptr::eq(Arc::as_ptr(&cx.shared), shared) {
-            return Err(task);
-        }
-        // From here on use the worker's own `Arc`: the `Arc` that `shared`
-        // came from lives in the task's header, which the task may take with
-        // it once queued.
-        let shared = &*cx.shared;
-        let Ok(mut slot) = cx.core.try_borrow_mut() else {
-            return Err(task);
-        };
-        let Some(core) = slot.as_mut() else {
-            return Err(task);
-        };
-        let notify = if is_yield {
-            core.local.push_back_or_overflow(task, &shared.inject);
-            true
-        } else {
-            match core.lifo.replace(task) {
-                Some(previous) => {
-                    core.local.push_back_or_overflow(previous, &shared.inject);
-                    true
-                }
-                None => false,
+    // `get` rather than `with`: a plain thread-local read the compiler
+    // inlines (the hot path of every wake-up on a worker).
+    let cx = CURRENT.get();
+    if cx.is_null() {
+        return Err(task);
+    }
+    // SAFETY: `CURRENT` is non-null only while `run` is on this thread's
+    // stack, and `run` owns the `Context`.
+    let cx = unsafe { &*cx };
+    if !std::ptr::eq(Arc::as_ptr(&cx.shared), shared) {
+        return Err(task);
+    }
+    // From here on use the worker's own `Arc`: the `Arc` that `shared`
+    // came from lives in the task's header, which the task may take with
+    // it once queued.
+    let shared = &*cx.shared;
+    let Ok(mut slot) = cx.core.try_borrow_mut() else {
+        return Err(task);
+    };
+    let Some(core) = slot.as_mut() else {
+        return Err(task);
+    };
+    let notify = if is_yield {
+        core.local.push_back_or_overflow(task, &shared.inject);
+        true
+    } else {
+        match core.lifo.replace(task) {
+            Some(previous) => {
+                core.local.push_back_or_overflow(previous, &shared.inject);
+                true
             }
-        };
-        drop(slot);
-        // Work another worker could steal appeared: maybe wake one.
-        if notify {
-            shared.notify_parked_local();
+            None => false,
         }
-        Ok(())
-    })
+    };
+    drop(slot);
+    // Work another worker could steal appeared: maybe wake one.
+    if notify {
+        shared.notify_parked_local();
+    }
+    Ok(())
 }
 
 /// Whether the calling thread is one of `shared`'s workers.
