@@ -1393,6 +1393,66 @@ fn consume_budget_spinner_does_not_starve_other_tasks() {
     budget_spinner_does_not_starve(&multi_thread(2), "multi_thread with two workers");
 }
 
+/// Tasks that yield forever keep their worker's local queue full; a task spawned from a plain
+/// thread goes through the injection queue and must still get its turn (the fairness pick),
+/// here by ending the yielders. They give up after a bounded number of yields, so a broken
+/// fairness pick fails the assertion instead of hanging.
+fn remote_spawn_runs_while_local_tasks_keep_yielding(rt: &Runtime, what: &str) {
+    const YIELDERS: usize = 64;
+    const GIVE_UP_AFTER: u64 = 2_000_000;
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(AtomicUsize::new(0));
+    // The plain thread spawns the stopper once every yielder is running.
+    let spawner = thread::spawn({
+        let (handle, stop, started) = (rt.handle().clone(), stop.clone(), started.clone());
+        move || {
+            while started.load(SeqCst) < YIELDERS {
+                thread::yield_now();
+            }
+            handle.spawn(async move { stop.store(true, SeqCst) })
+        }
+    });
+    let outcome = rt.block_on({
+        let stop = stop.clone();
+        let started = started.clone();
+        async move {
+            // Spawned from a task, so every yielder lives in the workers' local queues.
+            let yielders = coro::spawn(async move {
+                let tasks: Vec<_> = (0..YIELDERS)
+                    .map(|_| {
+                        let (stop, started) = (stop.clone(), started.clone());
+                        coro::spawn(async move {
+                            started.fetch_add(1, SeqCst);
+                            let mut yields = 0;
+                            while !stop.load(SeqCst) && yields < GIVE_UP_AFTER {
+                                yields += 1;
+                                coro::yield_now().await;
+                            }
+                            stop.load(SeqCst)
+                        })
+                    })
+                    .collect();
+                let mut all_stopped = true;
+                for task in tasks {
+                    all_stopped &= task.await.unwrap();
+                }
+                all_stopped
+            });
+            yielders.await.unwrap()
+        }
+    });
+    assert!(outcome, "{what}: the remotely spawned task never ran");
+    let stopper = spawner.join().unwrap();
+    rt.block_on(stopper).unwrap();
+}
+
+#[test]
+fn a_task_spawned_from_a_plain_thread_runs_while_local_tasks_keep_yielding() {
+    remote_spawn_runs_while_local_tasks_keep_yielding(&current_thread(), "current_thread");
+    remote_spawn_runs_while_local_tasks_keep_yielding(&multi_thread(1), "multi_thread(1)");
+    remote_spawn_runs_while_local_tasks_keep_yielding(&multi_thread(2), "multi_thread(2)");
+}
+
 #[test]
 fn consume_budget_in_the_block_on_future_lets_tasks_run() {
     let rt = current_thread();
