@@ -155,6 +155,9 @@ impl TaskMeta {
         }
     }
 
+    // Inlined into `Harness::poll`, which is compiled in the spawning crate:
+    // without it every poll makes a call across crates for one load.
+    #[inline]
     fn is_aborted(&self) -> bool {
         self.state.load(Ordering::SeqCst) & ABORTED != 0
     }
