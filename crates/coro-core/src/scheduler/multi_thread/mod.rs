@@ -24,8 +24,7 @@
 //!
 //! A worker's loop (`worker.rs`): take the next task (the injection queue
 //! first every `global_queue_interval` ticks, for fairness; otherwise the
-//! local queue; either way the injection queue is taken from in batches,
-//! a fair share of it at a time), run it with a
+//! local queue, refilled from the injection queue in batches), run it with a
 //! fresh coop budget, then run the LIFO chain it produced (at most
 //! `MAX_LIFO_POLLS_PER_TICK` in a row, so two tasks ping-ponging through the
 //! slot cannot starve the queue). With nothing local, search: steal, then
