@@ -167,12 +167,6 @@ impl Idle {
     pub(crate) fn is_parked(&self, worker: usize) -> bool {
         lock(&self.sleepers).contains(&worker)
     }
-
-    /// Whether any worker is searching (used to skip redundant wakes).
-    #[allow(dead_code)]
-    pub(crate) fn num_searching(&self) -> usize {
-        num_searching(self.state.load(Ordering::SeqCst))
-    }
 }
 
 #[cfg(all(test, not(loom)))]
