@@ -9,7 +9,8 @@
 //! cargo bench --bench executor -- coro_          # only the coro variants
 //! ```
 //!
-//! Every scenario is a criterion group with six variants:
+//! Every scenario is a criterion group with six variants and, where it
+//! measures task switches, a baseline:
 //!
 //! | variant      | runtime                                                          |
 //! |--------------|------------------------------------------------------------------|
@@ -19,6 +20,7 @@
 //! | `tokio_ct`   | tokio current-thread scheduler                                   |
 //! | `smol_mt`    | `async_executor::Executor` run by 2 dedicated std threads        |
 //! | `smol_local` | `async_executor::LocalExecutor` run on the bench thread          |
+//! | `async_task_floor` | baseline: the smallest executor on async-task, one thread-local FIFO (`common/floor.rs`); not for `spawn_many` |
 //!
 //! Each runtime is built once per group, outside the measured loop. On the
 //! multi-thread variants the scenario body runs as a *task* on a worker (the
@@ -40,7 +42,9 @@
 //!    pair of `async_channel::bounded(1)` channels (the same channel type for
 //!    every runtime); task A sends `i` and waits for the echo, task B echoes.
 //!    Measures cross-task wake-up latency. One element = one message (one
-//!    task switch), so a round trip counts as 2 elements.
+//!    task switch), so a round trip counts as 2 elements. The
+//!    `async_task_floor` variant uses the floor's own atomic-free channel
+//!    instead: it is the cost of the switches alone.
 //! 4. `chained_spawn`: each task spawns the next one, [`CHAINED_SPAWN_DEPTH`]
 //!    deep; the last one signals completion over an `async_channel`. Measures
 //!    spawn-from-a-task plus the latency of getting a freshly spawned task
@@ -51,6 +55,8 @@ use std::time::Duration;
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 
+#[path = "common/floor.rs"]
+mod floor;
 /// The runtimes, their task operations, and how a future is run on each
 /// (shared with `benches/net.rs` and `examples/bench_report`).
 #[path = "common/runtimes.rs"]
@@ -82,6 +88,9 @@ trait Scenario {
     const ELEMENTS: u64;
     /// The work of one iteration, run on the runtime behind `s`.
     fn run<S: Spawner>(s: S) -> impl SendFut<()>;
+    /// The same work on the smallest executor on async-task
+    /// (`common/floor.rs`), measured as the `async_task_floor` variant.
+    const FLOOR: Option<fn() -> u64> = None;
 }
 
 struct SpawnMany;
@@ -104,6 +113,8 @@ impl Scenario for YieldMany {
     async fn run<S: Spawner>(s: S) {
         workloads::yield_many(s, YIELD_MANY_TASKS, YIELD_MANY_YIELDS).await;
     }
+    const FLOOR: Option<fn() -> u64> =
+        Some(|| floor::yield_many(YIELD_MANY_TASKS, YIELD_MANY_YIELDS));
 }
 
 struct PingPong;
@@ -111,6 +122,7 @@ struct PingPong;
 impl Scenario for PingPong {
     const NAME: &'static str = "ping_pong";
     const ELEMENTS: u64 = 2 * PING_PONG_ROUND_TRIPS as u64;
+    const FLOOR: Option<fn() -> u64> = Some(|| floor::ping_pong(PING_PONG_ROUND_TRIPS as u64));
 
     async fn run<S: Spawner>(s: S) {
         let (ping_tx, ping_rx) = async_channel::bounded::<usize>(1);
@@ -143,6 +155,7 @@ impl Scenario for ChainedSpawn {
     async fn run<S: Spawner>(s: S) {
         workloads::chained_spawn(s, CHAINED_SPAWN_DEPTH).await;
     }
+    const FLOOR: Option<fn() -> u64> = Some(|| floor::chained_spawn(CHAINED_SPAWN_DEPTH));
 }
 
 // ---------------------------------------------------------------------------
@@ -167,6 +180,9 @@ fn scenario<Sc: Scenario>(c: &mut Criterion) {
     variant::<Sc, TokioRt<false>>(&mut g);
     variant::<Sc, SmolMt>(&mut g);
     variant::<Sc, SmolLocal>(&mut g);
+    if let Some(floor) = Sc::FLOOR {
+        g.bench_function("async_task_floor", |b| b.iter(floor));
+    }
     g.finish();
 }
 

@@ -9,8 +9,12 @@
 //! | `chained_spawn` | each task spawns the next, 100_000 deep                       | ns/link       |
 //!
 //! Baselines (the physical limit): `box_pin_poll` for `spawn_many` (box a
-//! trivial future, poll it once with a no-op waker, drop it) and
-//! `plain_loop` for `gen_resume` (the consumer's arithmetic in a loop).
+//! trivial future, poll it once with a no-op waker, drop it),
+//! `async_task_floor` for `yield_many`, `ping_pong` and `chained_spawn`
+//! (the smallest executor on async-task: one thread-local FIFO; for
+//! `ping_pong` over a channel without atomics, see
+//! `benches/common/floor.rs`) and `plain_loop` for `gen_resume` (the
+//! consumer's arithmetic in a loop).
 //!
 //! Each scenario builds all runtimes once, runs one untimed warm-up
 //! repetition, then `reps` interleaved repetitions. One measurement repeats
@@ -27,7 +31,11 @@ use std::time::{Duration, Instant};
 use coro::gen::{Co, Gen, GenState};
 
 use crate::table::{Class, Row};
-use crate::{progress, workloads, Chan, Opts, Runner, Runtimes, SendFut, Spawner, Visit};
+use crate::{floor, progress, workloads, Chan, Opts, Runner, Runtimes, SendFut, Spawner, Visit};
+
+/// The baseline row of the task-switch scenarios: the smallest executor on
+/// async-task (`benches/common/floor.rs`).
+const FLOOR: &str = "async_task_floor";
 
 /// Minimum duration of one measurement (full size).
 const TARGET: Duration = Duration::from_millis(200);
@@ -230,6 +238,11 @@ impl Scenario for YieldMany {
     async fn run<S: Spawner>(s: S, z: Sizes) {
         workloads::yield_many(s, z.yield_many_tasks, z.yield_many_yields).await;
     }
+    fn baselines() -> Vec<Contender> {
+        vec![(FLOOR, Class::Baseline, |z| {
+            floor::yield_many(z.yield_many_tasks, z.yield_many_yields)
+        })]
+    }
 }
 
 struct PingPong;
@@ -262,10 +275,34 @@ impl Scenario for PingPong {
         pinger.await;
         echo.await;
     }
+    fn baselines() -> Vec<Contender> {
+        vec![
+            (FLOOR, Class::Baseline, |z| {
+                floor::ping_pong(z.ping_pong_messages / 2)
+            }),
+            ("coro_ct_slot", Class::Baseline, coro_ct_slot),
+        ]
+    }
     /// Messages per second, in millions.
     fn value(elapsed: Duration, elements: u64) -> f64 {
         elements as f64 / elapsed.as_secs_f64() / 1e6
     }
+}
+
+/// The floor's `ping_pong` (its atomic-free channel) on coro's
+/// current-thread scheduler: what the scheduler adds to a task switch.
+fn coro_ct_slot(z: &Sizes) -> u64 {
+    let rt = coro::Runtime::builder()
+        .current_thread()
+        .build()
+        .expect("cannot build a coro runtime");
+    let (echo, pinger) = floor::slot_ping_pong(z.ping_pong_messages / 2);
+    rt.block_on(async {
+        let echo = coro::spawn_local(echo);
+        coro::spawn_local(pinger).await.expect("pinger panicked");
+        echo.await.expect("echo panicked");
+    });
+    z.ping_pong_messages / 2 * 2
 }
 
 struct ChainedSpawn;
@@ -278,6 +315,11 @@ impl Scenario for ChainedSpawn {
     }
     async fn run<S: Spawner>(s: S, z: Sizes) {
         workloads::chained_spawn(s, z.chained_spawn_depth).await;
+    }
+    fn baselines() -> Vec<Contender> {
+        vec![(FLOOR, Class::Baseline, |z| {
+            floor::chained_spawn(z.chained_spawn_depth)
+        })]
     }
 }
 

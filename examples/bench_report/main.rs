@@ -18,7 +18,7 @@
 //! | `coro_ct`    | CurrentThread | coro current-thread scheduler                            |
 //! | `tokio_ct`   | CurrentThread | tokio current-thread scheduler, `enable_all`             |
 //! | `smol_local` | CurrentThread | `async_executor::LocalExecutor` + `async_io::block_on`   |
-//! | baselines    | Baseline      | the physical limit (`box_pin_poll`, `plain_loop`)        |
+//! | baselines    | Baseline      | the physical limit (`box_pin_poll`, `async_task_floor`, `plain_loop`, and the raw `polling` echo server) |
 //!
 //! As in `benches/`, every scenario is written once, generic over a
 //! [`Spawner`] (what a task needs from its runtime), and driven by a
@@ -139,6 +139,9 @@ pub fn progress(msg: &str) {
 // on one (`Runner`), and the list of them (`Visit`, `for_each_runtime`).
 // ---------------------------------------------------------------------------
 
+/// The smallest executor on async-task: the baseline of task switches.
+#[path = "../../benches/common/floor.rs"]
+mod floor;
 /// The runtimes and what a scenario does on them (shared with
 /// `benches/net.rs`).
 #[path = "../../benches/common/runtimes.rs"]
