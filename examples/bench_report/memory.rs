@@ -13,15 +13,27 @@
 //! | `timers_1m`   | spawns 1_000_000 tasks, each sleeping a pseudo-random 0..1000 ms (the same xorshift sequence for every runtime, its timer created when the task is spawned), waits until all finished | `timers_1m overshoot`: wall time − the longest sleep, ms; `timers_1m peak RSS`: `VmHWM`, MiB |
 //! | `idle_memory` | `VmRSS` before, then spawns 1_000_000 tasks parked forever on `std::future::pending()`, waits (yielding) until every one has been polled once, `VmRSS` after | `idle_memory`: (after − before) / tasks, bytes/task |
 //!
+//! Baselines (the physical limit), in fresh processes too:
+//!
+//! | baseline        | scenario      | what the child does |
+//! |-----------------|---------------|---------------------|
+//! | `heap_sleep`    | `timers_1m`   | the same 1_000_000 deadlines in a `BinaryHeap`; one thread sleeps until each in turn: no tasks, no wakers |
+//! | `boxed_pending` | `idle_memory` | the same 1_000_000 futures boxed, polled once with a no-op waker and kept in a `Vec`: no task, no scheduler |
+//!
 //! Tasks are detached and count down (or up) a static counter instead of
 //! being awaited through a million join handles, so the numbers are the
 //! runtime's cost per task and timer, not a `Vec` of handles.
 //! `--quick`: 100_000 tasks, and timers of 0..200 ms.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::future::Future;
 use std::io::{Read, Write};
+use std::pin::Pin;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
+use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use crate::compute::{repeat, Sheet};
@@ -30,6 +42,9 @@ use crate::{progress, with_runtime, Opts, Runner, Spawner, Visit, RUNTIMES};
 
 const TIMERS: &str = "timers_1m";
 const IDLE: &str = "idle_memory";
+/// The baseline of each scenario (see the module docs).
+const TIMERS_BASELINE: &str = "heap_sleep";
+const IDLE_BASELINE: &str = "boxed_pending";
 
 /// A child that has not answered after this long is killed.
 const CHILD_TIMEOUT: Duration = Duration::from_secs(120);
@@ -62,7 +77,9 @@ impl Sizes {
 // ---------------------------------------------------------------------------
 
 fn class_of(runtime: &str) -> Class {
-    if runtime.ends_with("_mt") {
+    if runtime == TIMERS_BASELINE || runtime == IDLE_BASELINE {
+        Class::Baseline
+    } else if runtime.ends_with("_mt") {
         Class::MultiThread
     } else {
         Class::CurrentThread
@@ -118,16 +135,17 @@ pub fn rows(opts: &Opts) -> Vec<Row> {
         if !opts.selects(scenario) {
             continue;
         }
-        let mut sheets = if scenario == TIMERS {
-            vec![
+        let (mut sheets, baseline) = if scenario == TIMERS {
+            let sheets = vec![
                 Sheet::new(&format!("{TIMERS} overshoot"), "ms", false),
                 Sheet::new(&format!("{TIMERS} peak RSS"), "MiB", false),
-            ]
+            ];
+            (sheets, TIMERS_BASELINE)
         } else {
-            vec![Sheet::new(IDLE, "bytes/task", false)]
+            (vec![Sheet::new(IDLE, "bytes/task", false)], IDLE_BASELINE)
         };
         repeat(scenario, opts.mem_reps, false, &mut sheets, |sheets| {
-            for runtime in RUNTIMES {
+            for runtime in RUNTIMES.into_iter().chain([baseline]) {
                 match run_child(scenario, runtime, opts.quick) {
                     Ok(values) if values.len() == sheets.len() => {
                         for (sheet, value) in sheets.iter_mut().zip(values) {
@@ -232,9 +250,7 @@ impl Visit for Child<'_> {
         let line = match self.scenario {
             TIMERS => {
                 let (wall, longest) = rt.run(timers(rt.spawner(), self.z));
-                let overshoot_ms = (wall.as_secs_f64() - longest.as_secs_f64()) * 1e3;
-                let peak_mib = status_bytes("VmHWM") / (1024.0 * 1024.0);
-                format!("{overshoot_ms:.3} {peak_mib:.3}")
+                timers_line(wall, longest)
             }
             IDLE => format!("{:.1}", rt.run(idle(rt.spawner(), self.z))),
             other => {
@@ -242,21 +258,78 @@ impl Visit for Child<'_> {
                 std::process::exit(2)
             }
         };
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{line}")
-            .and_then(|()| stdout.flush())
-            .ok();
-        // Skip dropping the runtime and its million tasks.
-        std::process::exit(0)
+        answer(&line)
     }
+}
+
+/// `timers_1m` without a runtime: the wall time and the longest sleep.
+fn heap_sleep(z: Sizes) -> (Duration, Duration) {
+    let mut rng = 0x9E37_79B9_7F4A_7C15;
+    let mut longest = 0;
+    let start = Instant::now();
+    let mut deadlines = BinaryHeap::with_capacity(z.tasks as usize);
+    for _ in 0..z.tasks {
+        let micros = xorshift(&mut rng) % z.max_sleep_us;
+        longest = longest.max(micros);
+        deadlines.push(Reverse(Instant::now() + Duration::from_micros(micros)));
+    }
+    while let Some(Reverse(deadline)) = deadlines.pop() {
+        let now = Instant::now();
+        if deadline > now {
+            std::thread::sleep(deadline - now);
+        }
+    }
+    (start.elapsed(), Duration::from_micros(longest))
+}
+
+/// `idle_memory` without a runtime: bytes of RSS per boxed, parked future.
+fn boxed_pending(z: Sizes) -> f64 {
+    let before = status_bytes("VmRSS");
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut parked: Vec<Pin<Box<dyn Future<Output = ()>>>> = Vec::with_capacity(z.tasks as usize);
+    for _ in 0..z.tasks {
+        let mut future: Pin<Box<dyn Future<Output = ()>>> = Box::pin(async {
+            STARTED.fetch_add(1, Ordering::Relaxed);
+            std::future::pending::<()>().await
+        });
+        assert!(future.as_mut().poll(&mut cx).is_pending());
+        parked.push(future);
+    }
+    assert_eq!(STARTED.load(Ordering::Relaxed), z.tasks);
+    let after = status_bytes("VmRSS");
+    std::hint::black_box(&parked);
+    (after - before) / z.tasks as f64
+}
+
+/// Prints a child's line of numbers and exits without dropping anything.
+fn answer(line: &str) -> ! {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")
+        .and_then(|()| stdout.flush())
+        .ok();
+    // Skip dropping the runtime and its million tasks.
+    std::process::exit(0)
+}
+
+/// The `timers_1m` line: overshoot in ms, then peak RSS in MiB.
+fn timers_line(wall: Duration, longest: Duration) -> String {
+    let overshoot_ms = (wall.as_secs_f64() - longest.as_secs_f64()) * 1e3;
+    let peak_mib = status_bytes("VmHWM") / (1024.0 * 1024.0);
+    format!("{overshoot_ms:.3} {peak_mib:.3}")
 }
 
 /// `--child SCENARIO RUNTIME [--quick]`: one measurement, one line on stdout.
 pub fn child(scenario: &str, runtime: &str, quick: bool) -> ! {
-    let mut child = Child {
-        scenario,
-        z: Sizes::new(quick),
-    };
+    let z = Sizes::new(quick);
+    match (scenario, runtime) {
+        (TIMERS, TIMERS_BASELINE) => {
+            let (wall, longest) = heap_sleep(z);
+            answer(&timers_line(wall, longest))
+        }
+        (IDLE, IDLE_BASELINE) => answer(&format!("{:.1}", boxed_pending(z))),
+        _ => {}
+    }
+    let mut child = Child { scenario, z };
     if !with_runtime(runtime, &mut child) {
         eprintln!("unknown runtime {runtime:?}; one of {RUNTIMES:?}");
     }
