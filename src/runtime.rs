@@ -185,6 +185,16 @@ pub struct Builder {
 
 impl Builder {
     /// A builder for a multi-thread runtime with one worker per core.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro::runtime::Builder;
+    ///
+    /// let rt = Builder::new().worker_threads(2).build().unwrap();
+    /// let n = rt.block_on(async { coro::spawn(async { 21 * 2 }).await.unwrap() });
+    /// assert_eq!(n, 42);
+    /// ```
     pub fn new() -> Builder {
         Builder {
             inner: coro_core::runtime::Builder::new(),

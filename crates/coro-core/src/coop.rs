@@ -85,6 +85,26 @@ pub(crate) fn has_budget_remaining() -> bool {
 /// If the operation turns out not to be ready after all, drop the
 /// `Proceed` without calling [`made_progress`](Proceed::made_progress): the
 /// unit of budget is given back, so waiting is free and only work counts.
+///
+/// # Examples
+///
+/// ```
+/// use std::future::poll_fn;
+/// use std::task::Poll;
+/// use coro_core::coop::{poll_proceed, BUDGET};
+///
+/// coro_core::block_on(async {
+///     let task = coro_core::spawn(poll_fn(|cx| {
+///         for _ in 0..4 * u32::from(BUDGET) {
+///             // Not ready after all: dropping the `Proceed` refunds the unit.
+///             let proceed = poll_proceed(cx);
+///             assert!(proceed.is_ready());
+///         }
+///         Poll::Ready(())
+///     }));
+///     task.await.unwrap();
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "call `made_progress()` once the operation completed"]
 pub struct Proceed {
@@ -93,6 +113,27 @@ pub struct Proceed {
 
 impl Proceed {
     /// Confirms that the operation completed, keeping the unit spent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::task::Poll;
+    /// use coro_core::coop::{poll_proceed, BUDGET};
+    ///
+    /// coro_core::block_on(async {
+    ///     let task = coro_core::spawn(poll_fn(|cx| {
+    ///         for _ in 0..BUDGET {
+    ///             let Poll::Ready(proceed) = poll_proceed(cx) else { unreachable!() };
+    ///             proceed.made_progress();
+    ///         }
+    ///         // Every unit is spent: the task must yield to its worker now.
+    ///         assert!(poll_proceed(cx).is_pending());
+    ///         Poll::Ready(())
+    ///     }));
+    ///     task.await.unwrap();
+    /// });
+    /// ```
     pub fn made_progress(mut self) {
         self.refund = false;
     }
@@ -115,6 +156,23 @@ impl Drop for Proceed {
 ///
 /// Call it at the top of every `poll` of a resource that may be ready
 /// repeatedly (see the [module docs](self) for an example).
+///
+/// # Examples
+///
+/// Outside a task polled by a coro runtime the budget is unlimited:
+///
+/// ```
+/// use std::task::{Context, Poll, Waker};
+/// use coro_core::coop::{poll_proceed, BUDGET};
+///
+/// let mut cx = Context::from_waker(Waker::noop());
+/// for _ in 0..4 * u32::from(BUDGET) {
+///     let Poll::Ready(proceed) = poll_proceed(&mut cx) else {
+///         panic!("no budget outside a runtime")
+///     };
+///     proceed.made_progress();
+/// }
+/// ```
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<Proceed> {
     REMAINING.with(|r| match r.get() {
         None => Poll::Ready(Proceed { refund: false }),

@@ -103,6 +103,25 @@ pub struct ThreadPark {
 
 impl ThreadPark {
     /// Creates a `ThreadPark` with no pending token.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use coro_core::park::{Park, ThreadPark};
+    ///
+    /// let park = Arc::new(ThreadPark::new());
+    /// let ready = Arc::new(AtomicBool::new(false));
+    /// let (p, r) = (park.clone(), ready.clone());
+    /// let waker = std::thread::spawn(move || {
+    ///     r.store(true, Ordering::Release);
+    ///     p.unpark(); // before or after `park` below: the token is not lost
+    /// });
+    /// park.park(None); // blocks until the token arrives
+    /// assert!(ready.load(Ordering::Acquire));
+    /// waker.join().unwrap();
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }

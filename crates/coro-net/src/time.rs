@@ -70,6 +70,20 @@ fn far_future_saturating(now: Instant, duration: Duration) -> Instant {
 
 /// The future returned by [`sleep`] and [`sleep_until`]. Dropping it
 /// cancels the timer.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use coro::time::{sleep, Instant, Sleep};
+///
+/// coro::block_on(async {
+///     let nap: Sleep = sleep(Duration::from_millis(5));
+///     let deadline = nap.deadline();
+///     nap.await;
+///     assert!(Instant::now() >= deadline);
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
@@ -183,6 +197,18 @@ pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
 }
 
 /// The future returned by [`timeout`] and [`timeout_at`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use coro::time::{timeout, Timeout};
+///
+/// coro::block_on(async {
+///     let limited: Timeout<_> = timeout(Duration::from_secs(1), async { "done" });
+///     assert_eq!(limited.await, Ok("done"));
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Timeout<F> {
@@ -192,11 +218,37 @@ pub struct Timeout<F> {
 
 impl<F> Timeout<F> {
     /// The wrapped future.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use coro::time::{sleep_until, timeout, Instant};
+    ///
+    /// let deadline = Instant::now() + Duration::from_secs(60);
+    /// let limited = timeout(Duration::from_secs(1), sleep_until(deadline));
+    /// assert_eq!(limited.get_ref().deadline(), deadline);
+    /// ```
     pub fn get_ref(&self) -> &F {
         &self.future
     }
 
     /// Gives the wrapped future back, dropping the timer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use coro::time::{sleep, timeout, Instant};
+    ///
+    /// coro::block_on(async {
+    ///     let limited = timeout(Duration::ZERO, sleep(Duration::from_millis(5)));
+    ///     let nap = limited.into_inner(); // the time limit is gone
+    ///     let deadline = nap.deadline();
+    ///     nap.await; // completes instead of timing out
+    ///     assert!(Instant::now() >= deadline);
+    /// });
+    /// ```
     pub fn into_inner(self) -> F {
         self.future
     }
@@ -316,6 +368,25 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 
 /// What an [`Interval`] does when ticks were missed because the task was
 /// busy for longer than a period.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use coro::time::{interval, sleep, Instant, MissedTickBehavior};
+///
+/// assert_eq!(MissedTickBehavior::default(), MissedTickBehavior::Burst);
+/// coro::block_on(async {
+///     let period = Duration::from_millis(2);
+///     let mut every = interval(period);
+///     every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+///     every.tick().await; // immediately
+///     sleep(3 * period).await; // busy: ticks are missed
+///     let busy_until = Instant::now();
+///     every.tick().await; // the late tick, at once
+///     assert!(every.tick().await >= busy_until + period);
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MissedTickBehavior {
     /// Fire the missed ticks back to back until caught up (the default).
@@ -330,6 +401,19 @@ pub enum MissedTickBehavior {
 /// A stream of ticks `period` apart, from [`interval`] or [`interval_at`].
 ///
 /// Also a [`Stream`] of the scheduled tick instants.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use futures_util::StreamExt;
+///
+/// coro::block_on(async {
+///     let every = coro::time::interval(Duration::from_millis(2));
+///     let ticks: Vec<_> = every.take(3).collect().await;
+///     assert!(ticks[2] - ticks[0] >= Duration::from_millis(4));
+/// });
+/// ```
 #[derive(Debug)]
 pub struct Interval {
     sleep: Sleep,
@@ -357,6 +441,18 @@ impl Interval {
     }
 
     /// Polls for the next tick.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Waker};
+    /// use std::time::Duration;
+    ///
+    /// let mut every = coro::time::interval(Duration::from_secs(60));
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(every.poll_tick(&mut cx).is_ready()); // the first tick is immediate
+    /// assert!(every.poll_tick(&mut cx).is_pending()); // the next is a minute away
+    /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         ready!(Pin::new(&mut self.sleep).poll(cx));
         let scheduled = self.sleep.deadline();
@@ -393,16 +489,50 @@ impl Interval {
     }
 
     /// What happens to missed ticks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use coro::time::{interval, MissedTickBehavior};
+    ///
+    /// let every = interval(Duration::from_secs(1));
+    /// assert_eq!(every.missed_tick_behavior(), MissedTickBehavior::Burst);
+    /// ```
     pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
         self.missed
     }
 
     /// The time between ticks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let every = coro::time::interval(Duration::from_millis(250));
+    /// assert_eq!(every.period(), Duration::from_millis(250));
+    /// ```
     pub fn period(&self) -> Duration {
         self.period
     }
 
     /// Restarts the schedule: the next tick is one period from now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use coro::time::{interval, Instant};
+    ///
+    /// coro::block_on(async {
+    ///     let period = Duration::from_millis(5);
+    ///     let mut every = interval(period);
+    ///     let before = Instant::now();
+    ///     every.reset(); // no immediate first tick any more
+    ///     assert!(every.tick().await >= before + period);
+    /// });
+    /// ```
     pub fn reset(&mut self) {
         self.sleep.reset(Instant::now() + self.period);
     }

@@ -130,6 +130,28 @@ impl Reactor {
     ///
     /// The OS error if the poller cannot be created (for example `EMFILE`),
     /// or `Unsupported` if the platform's poller has no edge-triggered mode.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::time::{Duration, Instant};
+    /// use coro_reactor::{Reactor, Timer};
+    ///
+    /// let reactor = Reactor::new().unwrap();
+    /// let rt = coro_core::runtime::Builder::new()
+    ///     .current_thread()
+    ///     .park(reactor)
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     // The runtime turns the new reactor, which fires this timer.
+    ///     let deadline = Instant::now() + Duration::from_millis(2);
+    ///     let mut timer = Timer::new(deadline);
+    ///     poll_fn(|cx| timer.poll_elapsed(cx)).await;
+    ///     assert!(Instant::now() >= deadline);
+    /// });
+    /// ```
     pub fn new() -> io::Result<Arc<Reactor>> {
         let poller = Poller::new()?;
         if !poller.supports_edge() {
@@ -160,6 +182,28 @@ impl Reactor {
     /// fallback reactor (with its driver thread, started on first use) when
     /// there is none: outside any runtime, under another executor, or on a
     /// coro-core runtime built without a reactor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use coro_reactor::Reactor;
+    ///
+    /// // Outside any runtime: the fallback reactor, the same one every time.
+    /// let fallback = Reactor::current();
+    /// assert!(Arc::ptr_eq(&fallback, &Reactor::current()));
+    ///
+    /// let reactor = Reactor::new().unwrap();
+    /// let rt = coro_core::runtime::Builder::new()
+    ///     .current_thread()
+    ///     .park(reactor.clone())
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async move {
+    ///     assert!(Arc::ptr_eq(&Reactor::current(), &reactor));
+    ///     assert!(!Arc::ptr_eq(&Reactor::current(), &fallback));
+    /// });
+    /// ```
     pub fn current() -> Arc<Reactor> {
         coro_core::runtime::Handle::try_current()
             .and_then(|handle| handle.park_as::<Reactor>())

@@ -49,6 +49,33 @@ pub struct AsyncGen<Y, C = (), F: ?Sized = dyn Future<Output = C>> {
 
 /// An [`AsyncGen`] that is `Send` (when `Y` and `C` are), made by
 /// [`AsyncGen::new_send`]. Its body must be `Send`.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::gen::{AsyncGen, Co, SendAsyncGen};
+///
+/// fn counter(n: u32) -> SendAsyncGen<u32> {
+///     AsyncGen::new_send(move |co: Co<u32>| async move {
+///         for i in 0..n {
+///             co.yield_(i).await;
+///         }
+///     })
+/// }
+///
+/// coro_core::block_on(async {
+///     // Held across `.await` inside a task made by `spawn`: it must be `Send`.
+///     let task = coro_core::spawn(async {
+///         let mut numbers = counter(4);
+///         let mut sum = 0;
+///         while let Some(i) = numbers.next().await {
+///             sum += i;
+///         }
+///         sum
+///     });
+///     assert_eq!(task.await.unwrap(), 6);
+/// });
+/// ```
 pub type SendAsyncGen<Y, C = ()> = AsyncGen<Y, C, dyn Future<Output = C> + Send>;
 
 impl<Y, C> AsyncGen<Y, C> {
@@ -58,6 +85,24 @@ impl<Y, C> AsyncGen<Y, C> {
     /// The generator is not `Send`; to hold one across an `.await` in a
     /// task made by `spawn`, use [`new_send`](Self::new_send) (or run the
     /// task with `spawn_local`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use coro_core::gen::{AsyncGen, Co};
+    ///
+    /// let started = Rc::new(Cell::new(false)); // not `Send`: fine for `new`
+    /// let flag = started.clone();
+    /// let mut gen = AsyncGen::new(|co: Co<u32>| async move {
+    ///     flag.set(true);
+    ///     co.yield_(1).await;
+    /// });
+    /// assert!(!started.get()); // nothing runs until the first poll
+    /// coro_core::block_on(async { assert_eq!(gen.next().await, Some(1)) });
+    /// assert!(started.get());
+    /// ```
     pub fn new<P, Fut>(producer: P) -> Self
     where
         P: FnOnce(Co<Y>) -> Fut,
@@ -118,6 +163,23 @@ where
     /// # Panics
     ///
     /// Panics if the generator already completed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    /// use coro_core::gen::{AsyncGen, Co, GenState};
+    ///
+    /// let mut gen = AsyncGen::new(|co: Co<u8>| async move {
+    ///     coro_core::task::yield_now().await; // pending once
+    ///     co.yield_(1).await;
+    ///     "end"
+    /// });
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert_eq!(gen.poll_resume(&mut cx), Poll::Pending);
+    /// assert_eq!(gen.poll_resume(&mut cx), Poll::Ready(GenState::Yielded(1)));
+    /// assert_eq!(gen.poll_resume(&mut cx), Poll::Ready(GenState::Complete("end")));
+    /// ```
     pub fn poll_resume(&mut self, cx: &mut Context<'_>) -> Poll<GenState<Y, C>> {
         if self.body.is_complete() {
             panic!("resumed a generator that already completed");
@@ -164,17 +226,72 @@ where
 
     /// The next yielded value, or `None` once the body has returned (its
     /// return value is dropped). Cancel-safe, like [`resume`](Self::resume).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::gen::{AsyncGen, Co};
+    ///
+    /// coro_core::block_on(async {
+    ///     let mut gen = AsyncGen::new(|co: Co<&str>| async move {
+    ///         co.yield_("a").await;
+    ///         co.yield_("b").await;
+    ///         99 // dropped by `next`
+    ///     });
+    ///     assert_eq!(gen.next().await, Some("a"));
+    ///     assert_eq!(gen.next().await, Some("b"));
+    ///     assert_eq!(gen.next().await, None);
+    ///     assert_eq!(gen.next().await, None); // and `None` from then on
+    /// });
+    /// ```
     pub async fn next(&mut self) -> Option<Y> {
         poll_fn(|cx| self.poll_next_value(cx)).await
     }
 
     /// `true` once the body has returned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::gen::{AsyncGen, Co};
+    ///
+    /// coro_core::block_on(async {
+    ///     let mut gen = AsyncGen::new(|co: Co<u8>| async move {
+    ///         co.yield_(1).await;
+    ///     });
+    ///     assert!(!gen.is_complete());
+    ///     assert_eq!(gen.next().await, Some(1));
+    ///     assert!(!gen.is_complete()); // suspended in `yield_`
+    ///     assert_eq!(gen.next().await, None);
+    ///     assert!(gen.is_complete());
+    /// });
+    /// ```
     pub fn is_complete(&self) -> bool {
         self.body.is_complete()
     }
 
     /// Ends the generator: the body is dropped where it is suspended,
     /// running its destructors. Dropping the generator does the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use coro_core::gen::{AsyncGen, Co};
+    ///
+    /// let shared = Rc::new(());
+    /// let held = shared.clone();
+    /// let mut gen = AsyncGen::new(|co: Co<u32>| async move {
+    ///     let _held = held; // owned by the body until it is dropped
+    ///     for i in 0.. {
+    ///         co.yield_(i).await;
+    ///     }
+    /// });
+    /// coro_core::block_on(async { assert_eq!(gen.next().await, Some(0)) });
+    /// assert_eq!(Rc::strong_count(&shared), 2);
+    /// gen.close();
+    /// assert_eq!(Rc::strong_count(&shared), 1); // the body's destructors ran
+    /// ```
     pub fn close(self) {}
 
     fn poll_next_value(&mut self, cx: &mut Context<'_>) -> Poll<Option<Y>> {

@@ -59,6 +59,27 @@ pub(super) type Shared<Y, R> = Arc<SpinLock<Slot<Y, R>>>;
 /// `Y` is the type of the values yielded, `R` the type `yield_` returns
 /// (the value passed to [`Gen::resume`](super::Gen::resume); `()` for
 /// iterators and async generators).
+///
+/// # Examples
+///
+/// A `Co` can be lent to helper `async fn`s, which yield through it
+/// (Python's `yield from`):
+///
+/// ```
+/// use coro_core::gen::{Co, Gen};
+///
+/// async fn yield_range(co: &Co<u32>, range: std::ops::Range<u32>) {
+///     for i in range {
+///         co.yield_(i).await;
+///     }
+/// }
+///
+/// let gen = Gen::new(|co: Co<u32>| async move {
+///     yield_range(&co, 0..2).await;
+///     yield_range(&co, 10..12).await;
+/// });
+/// assert_eq!(gen.collect::<Vec<_>>(), [0, 1, 10, 11]);
+/// ```
 pub struct Co<Y, R = ()> {
     shared: Shared<Y, R>,
 }
@@ -107,6 +128,20 @@ impl<Y, R> fmt::Debug for Co<Y, R> {
 
 /// The future of [`Co::yield_`]: hands the value out on its first poll, and
 /// completes with the resume value on the next.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::gen::{Co, Gen, GenState, YieldFuture};
+///
+/// let mut gen = Gen::new(|co: Co<&str, u32>| async move {
+///     let first: YieldFuture<'_, &str, u32> = co.yield_("first"); // nothing yielded yet
+///     let resumed = first.await; // yields "first", then returns the resume value
+///     resumed * 2
+/// });
+/// assert_eq!(gen.resume(0), GenState::Yielded("first"));
+/// assert_eq!(gen.resume(21), GenState::Complete(42));
+/// ```
 #[must_use = "a value is yielded only when the future is awaited"]
 pub struct YieldFuture<'a, Y, R> {
     co: &'a Co<Y, R>,

@@ -65,6 +65,23 @@ pub struct Gen<Y, R = (), C = (), F: ?Sized = dyn Future<Output = C>> {
 
 /// A [`Gen`] that is `Send` (when `Y`, `R` and `C` are), made by
 /// [`Gen::new_send`]. Its body must be `Send`.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::gen::{Co, Gen, SendGen};
+///
+/// fn naturals() -> SendGen<u64> {
+///     Gen::new_send(|co: Co<u64>| async move {
+///         for n in 0.. {
+///             co.yield_(n).await;
+///         }
+///     })
+/// }
+///
+/// let first = std::thread::spawn(|| naturals().take(4).collect::<Vec<_>>());
+/// assert_eq!(first.join().unwrap(), [0, 1, 2, 3]);
+/// ```
 pub type SendGen<Y, R = (), C = ()> = Gen<Y, R, C, dyn Future<Output = C> + Send>;
 
 impl<Y, R, C> Gen<Y, R, C> {
@@ -199,6 +216,21 @@ where
     }
 
     /// `true` once the body has returned ([`GenState::Complete`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::gen::{Co, Gen, GenState};
+    ///
+    /// let mut gen = Gen::new(|co: Co<u8>| async move {
+    ///     co.yield_(1).await;
+    /// });
+    /// assert!(!gen.is_complete());
+    /// assert_eq!(gen.resume(()), GenState::Yielded(1));
+    /// assert!(!gen.is_complete()); // suspended in `yield_`
+    /// assert_eq!(gen.resume(()), GenState::Complete(()));
+    /// assert!(gen.is_complete());
+    /// ```
     pub fn is_complete(&self) -> bool {
         self.body.is_complete()
     }

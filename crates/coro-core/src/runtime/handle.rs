@@ -155,6 +155,19 @@ impl fmt::Debug for Handle {
 }
 
 /// Returned by [`Handle::enter`]; restores the previous runtime when dropped.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::runtime::Handle;
+///
+/// let rt = coro_core::Runtime::new().unwrap();
+/// assert!(Handle::try_current().is_none());
+/// let guard = rt.handle().enter();
+/// assert!(Handle::try_current().is_some());
+/// drop(guard);
+/// assert!(Handle::try_current().is_none());
+/// ```
 #[must_use = "the runtime is only current while the guard is alive"]
 pub struct EnterGuard<'a> {
     _guard: context::SetCurrentGuard,

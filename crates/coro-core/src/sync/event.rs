@@ -110,6 +110,15 @@ impl Event {
     }
 
     /// `true` while the flag is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = coro_core::sync::Event::new();
+    /// assert!(!event.is_set());
+    /// event.set();
+    /// assert!(event.is_set());
+    /// ```
     pub fn is_set(&self) -> bool {
         self.flag.load(Ordering::Acquire)
     }
@@ -117,6 +126,24 @@ impl Event {
     /// Waits until the flag is set; returns at once if it already is.
     ///
     /// The future is cancel-safe: dropping it just stops waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use coro_core::sync::Event;
+    ///
+    /// coro_core::block_on(async {
+    ///     let done = Arc::new(Event::new());
+    ///     let worker = coro_core::spawn({
+    ///         let done = done.clone();
+    ///         async move { done.set() }
+    ///     });
+    ///     done.wait().await; // returns once the worker has set the flag
+    ///     assert!(done.is_set());
+    ///     worker.await.unwrap();
+    /// });
+    /// ```
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {
             event: self,
@@ -140,6 +167,18 @@ impl fmt::Debug for Event {
 }
 
 /// The future of [`Event::wait`].
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::{Event, EventWait};
+///
+/// let event = Event::new();
+/// event.set();
+/// let wait: EventWait<'_> = event.wait();
+/// coro_core::block_on(wait); // the flag is set: ready at once
+/// assert!(event.is_set());
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct EventWait<'a> {
     event: &'a Event,

@@ -64,6 +64,16 @@ struct Shared<T> {
 }
 
 /// Sends the value; made by [`channel`].
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::oneshot;
+///
+/// let (tx, rx) = oneshot::channel();
+/// tx.send(String::from("hi")).unwrap(); // never waits, even before a receiver does
+/// assert_eq!(coro_core::block_on(rx).unwrap(), "hi");
+/// ```
 pub struct Sender<T> {
     shared: Arc<SpinLock<Shared<T>>>,
 }
@@ -140,6 +150,19 @@ impl<T> fmt::Debug for Sender<T> {
 ///
 /// It resolves to `Ok(value)`, or to `Err(RecvError)` if the sender was
 /// dropped without sending (or the value was already taken).
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::oneshot;
+///
+/// coro_core::block_on(async {
+///     let (tx, mut rx) = oneshot::channel();
+///     coro_core::spawn(async move { tx.send(5).unwrap() });
+///     assert_eq!((&mut rx).await, Ok(5)); // waits for the task to send
+///     assert_eq!(rx.await, Err(oneshot::RecvError)); // already taken
+/// });
+/// ```
 pub struct Receiver<T> {
     shared: Arc<SpinLock<Shared<T>>>,
 }
@@ -209,6 +232,18 @@ impl<T> fmt::Debug for Receiver<T> {
 }
 
 /// The sender was dropped without sending.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::oneshot;
+///
+/// let (tx, rx) = oneshot::channel::<u32>();
+/// drop(tx);
+/// let err = coro_core::block_on(rx).unwrap_err();
+/// assert_eq!(err, oneshot::RecvError);
+/// assert_eq!(err.to_string(), "the oneshot sender was dropped without sending");
+/// ```
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub struct RecvError;
 
@@ -221,6 +256,19 @@ impl fmt::Display for RecvError {
 impl Error for RecvError {}
 
 /// Why [`Receiver::try_recv`] returned no value.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::oneshot::{self, TryRecvError};
+///
+/// let (tx, mut rx) = oneshot::channel::<u32>();
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// let err = rx.try_recv().unwrap_err();
+/// assert_eq!(err, TryRecvError::Closed);
+/// assert_eq!(err.to_string(), "the oneshot channel is closed");
+/// ```
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub enum TryRecvError {
     /// Not sent yet.

@@ -120,6 +120,16 @@ impl Semaphore {
     }
 
     /// The number of permits free right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = coro_core::sync::Semaphore::new(3);
+    /// let permit = sem.try_acquire_many(2).unwrap();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// drop(permit);
+    /// assert_eq!(sem.available_permits(), 3);
+    /// ```
     pub fn available_permits(&self) -> usize {
         self.lock().permits
     }
@@ -175,6 +185,15 @@ impl Semaphore {
     }
 
     /// `true` once [`close`](Self::close) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = coro_core::sync::Semaphore::new(1);
+    /// assert!(!sem.is_closed());
+    /// sem.close();
+    /// assert!(sem.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.lock().closed
     }
@@ -241,6 +260,22 @@ impl Semaphore {
     }
 
     /// Like [`acquire_many`](Self::acquire_many), returning an owned permit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use coro_core::sync::Semaphore;
+    ///
+    /// coro_core::block_on(async {
+    ///     let sem = Arc::new(Semaphore::new(3));
+    ///     let permit = sem.clone().acquire_many_owned(2).await.unwrap();
+    ///     assert_eq!(permit.num_permits(), 2);
+    ///     assert_eq!(sem.available_permits(), 1);
+    ///     drop(permit);
+    ///     assert_eq!(sem.available_permits(), 3);
+    /// });
+    /// ```
     pub async fn acquire_many_owned(
         self: Arc<Self>,
         n: u32,
@@ -270,6 +305,18 @@ impl Semaphore {
     }
 
     /// Takes `n` permits if they are free and nobody is queued before us.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::sync::{Semaphore, TryAcquireError};
+    ///
+    /// let sem = Semaphore::new(3);
+    /// let permit = sem.try_acquire_many(2).unwrap();
+    /// assert_eq!(permit.num_permits(), 2);
+    /// assert_eq!(sem.try_acquire_many(2).unwrap_err(), TryAcquireError::NoPermits);
+    /// assert!(sem.try_acquire_many(1).is_ok());
+    /// ```
     pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         let permits = n as usize;
         let mut state = self.lock();
@@ -287,6 +334,20 @@ impl Semaphore {
     }
 
     /// Like [`try_acquire`](Self::try_acquire), returning an owned permit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use coro_core::sync::{Semaphore, TryAcquireError};
+    ///
+    /// let sem = Arc::new(Semaphore::new(1));
+    /// let permit = sem.clone().try_acquire_owned().unwrap();
+    /// let err = sem.clone().try_acquire_owned().unwrap_err();
+    /// assert_eq!(err, TryAcquireError::NoPermits);
+    /// drop(permit);
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
     pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
         let permits = self.try_acquire()?.forget_count();
         Ok(OwnedSemaphorePermit {
@@ -322,6 +383,18 @@ impl fmt::Debug for Semaphore {
 }
 
 /// The future of [`Semaphore::acquire`] and [`Semaphore::acquire_many`].
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::{Acquire, Semaphore};
+///
+/// let sem = Semaphore::new(2);
+/// let acquire: Acquire<'_> = sem.acquire_many(2);
+/// let permit = coro_core::block_on(acquire).unwrap();
+/// assert_eq!(permit.num_permits(), 2);
+/// assert_eq!(sem.available_permits(), 0);
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Acquire<'a> {
     semaphore: &'a Semaphore,
@@ -397,6 +470,20 @@ impl fmt::Debug for Acquire<'_> {
 }
 
 /// Permits borrowed from a [`Semaphore`]; dropping it gives them back.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::{Semaphore, SemaphorePermit};
+///
+/// let sem = Semaphore::new(1);
+/// {
+///     let permit: SemaphorePermit<'_> = sem.try_acquire().unwrap();
+///     assert_eq!(permit.num_permits(), 1);
+///     assert_eq!(sem.available_permits(), 0);
+/// } // `permit` is dropped here and its permit goes back
+/// assert_eq!(sem.available_permits(), 1);
+/// ```
 #[must_use = "the permit is released at once if not kept"]
 pub struct SemaphorePermit<'a> {
     semaphore: &'a Semaphore,
@@ -405,6 +492,14 @@ pub struct SemaphorePermit<'a> {
 
 impl SemaphorePermit<'_> {
     /// How many permits this holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = coro_core::sync::Semaphore::new(5);
+    /// let permit = sem.try_acquire_many(3).unwrap();
+    /// assert_eq!(permit.num_permits(), 3);
+    /// ```
     pub fn num_permits(&self) -> usize {
         self.permits
     }
@@ -444,6 +539,22 @@ impl fmt::Debug for SemaphorePermit<'_> {
 
 /// Permits of a `Semaphore` in an `Arc`, made by
 /// [`acquire_owned`](Semaphore::acquire_owned); dropping it gives them back.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use coro_core::sync::{OwnedSemaphorePermit, Semaphore};
+///
+/// coro_core::block_on(async {
+///     let sem = Arc::new(Semaphore::new(1));
+///     let permit: OwnedSemaphorePermit = sem.clone().acquire_owned().await.unwrap();
+///     // It borrows nothing, so it can move into a spawned task.
+///     let task = coro_core::spawn(async move { permit.num_permits() });
+///     assert_eq!(task.await.unwrap(), 1);
+///     assert_eq!(sem.available_permits(), 1);
+/// });
+/// ```
 #[must_use = "the permit is released at once if not kept"]
 pub struct OwnedSemaphorePermit {
     semaphore: Arc<Semaphore>,
@@ -452,16 +563,48 @@ pub struct OwnedSemaphorePermit {
 
 impl OwnedSemaphorePermit {
     /// How many permits this holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(coro_core::sync::Semaphore::new(4));
+    /// let permit = coro_core::block_on(sem.acquire_many_owned(3)).unwrap();
+    /// assert_eq!(permit.num_permits(), 3);
+    /// ```
     pub fn num_permits(&self) -> usize {
         self.permits
     }
 
     /// The semaphore the permits came from.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use coro_core::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(2));
+    /// let permit = sem.clone().try_acquire_owned().unwrap();
+    /// assert!(Arc::ptr_eq(permit.semaphore(), &sem));
+    /// assert_eq!(permit.semaphore().available_permits(), 1);
+    /// ```
     pub fn semaphore(&self) -> &Arc<Semaphore> {
         &self.semaphore
     }
 
     /// Keeps the permits out of the semaphore for good.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(coro_core::sync::Semaphore::new(2));
+    /// sem.clone().try_acquire_owned().unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
     pub fn forget(mut self) {
         self.permits = 0;
     }
@@ -482,6 +625,17 @@ impl fmt::Debug for OwnedSemaphorePermit {
 }
 
 /// The semaphore was closed.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::Semaphore;
+///
+/// let sem = Semaphore::new(1);
+/// sem.close();
+/// let err = coro_core::block_on(sem.acquire()).unwrap_err();
+/// assert_eq!(err.to_string(), "the semaphore is closed");
+/// ```
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub struct AcquireError(());
 
@@ -494,6 +648,20 @@ impl fmt::Display for AcquireError {
 impl Error for AcquireError {}
 
 /// Why a `try_acquire` failed.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::{Semaphore, TryAcquireError};
+///
+/// let sem = Semaphore::new(1);
+/// let _permit = sem.try_acquire().unwrap();
+/// let err = sem.try_acquire().unwrap_err();
+/// assert_eq!(err, TryAcquireError::NoPermits);
+/// assert_eq!(err.to_string(), "no permits available");
+/// sem.close();
+/// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::Closed);
+/// ```
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub enum TryAcquireError {
     /// The semaphore is closed.

@@ -51,6 +51,16 @@ const READY_MASK: usize = (1 << 5) - 1;
 const TICK_SHIFT: u32 = 5;
 
 /// Which half of a source a task waits on.
+///
+/// # Examples
+///
+/// ```
+/// use coro_reactor::io::Direction;
+///
+/// let direction = Direction::Read;
+/// assert_eq!(direction, Direction::Read);
+/// assert_ne!(direction, Direction::Write);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     /// Waiting until a read (or accept) can make progress.

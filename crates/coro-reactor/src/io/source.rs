@@ -55,6 +55,22 @@ impl<T: AsFd> IoSource<T> {
     /// # Errors
     ///
     /// The OS error if the descriptor cannot be added to the poller.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::fd::AsRawFd;
+    /// use std::os::unix::net::UnixStream;
+    /// use coro_reactor::IoSource;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (a, _b) = UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     let fd = a.as_raw_fd();
+    ///     let source = IoSource::new(a).unwrap();
+    ///     assert_eq!(source.as_raw_fd(), fd);
+    /// });
+    /// ```
     pub fn new(io: T) -> io::Result<IoSource<T>> {
         Self::with_reactor(io, Reactor::current())
     }
@@ -70,11 +86,42 @@ impl<T: AsFd> IoSource<T> {
     }
 
     /// The inner I/O object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use coro_reactor::IoSource;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (a, _b) = UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     let a = IoSource::new(a).unwrap();
+    ///     let stream: &UnixStream = a.get_ref();
+    ///     assert!(stream.peer_addr().unwrap().is_unnamed());
+    /// });
+    /// ```
     pub fn get_ref(&self) -> &T {
         self.io.as_ref().expect("the io is only taken in drop")
     }
 
     /// Deregisters and returns the inner I/O object (still non-blocking).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{ErrorKind, Read};
+    /// use std::os::unix::net::UnixStream;
+    /// use coro_reactor::IoSource;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (a, _b) = UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     let a: UnixStream = IoSource::new(a).unwrap().into_inner();
+    ///     let err = (&a).read(&mut [0; 1]).unwrap_err();
+    ///     assert_eq!(err.kind(), ErrorKind::WouldBlock);
+    /// });
+    /// ```
     pub fn into_inner(mut self) -> T {
         let io = self
             .io
@@ -144,6 +191,28 @@ impl<T: AsFd> IoSource<T> {
     /// sticky state (`EPOLLRDHUP`, Linux): a FIN that arrived in the same
     /// edge as the data would otherwise never be announced again. Elsewhere
     /// it behaves exactly like `poll_read_with`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use coro_reactor::IoSource;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (a, mut b) = UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     let a = IoSource::new(a).unwrap();
+    ///     b.write_all(b"hi").unwrap();
+    ///     let mut buf = [0; 16];
+    ///     let len = buf.len();
+    ///     let n = poll_fn(|cx| a.poll_read_stream(cx, len, |mut s| s.read(&mut buf)))
+    ///         .await
+    ///         .unwrap();
+    ///     assert_eq!(&buf[..n], b"hi");
+    /// });
+    /// ```
     pub fn poll_read_stream(
         &self,
         cx: &mut Context<'_>,
@@ -162,6 +231,28 @@ impl<T: AsFd> IoSource<T> {
     /// buffer, so the next write waits for the next writable edge without
     /// first calling `write` to get `WouldBlock`. Only for stream sockets
     /// and pipes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use coro_reactor::IoSource;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (a, mut b) = UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     let a = IoSource::new(a).unwrap();
+    ///     let n = poll_fn(|cx| a.poll_write_stream(cx, 5, |mut s| s.write(b"hello")))
+    ///         .await
+    ///         .unwrap();
+    ///     assert_eq!(n, 5);
+    ///     let mut buf = [0; 5];
+    ///     b.read_exact(&mut buf).unwrap();
+    ///     assert_eq!(&buf, b"hello");
+    /// });
+    /// ```
     pub fn poll_write_stream(
         &self,
         cx: &mut Context<'_>,
@@ -172,17 +263,73 @@ impl<T: AsFd> IoSource<T> {
     }
 
     /// Polls until the source is readable (or at EOF, or in error).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use coro_reactor::IoSource;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (a, mut b) = UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     let a = IoSource::new(a).unwrap();
+    ///     b.write_all(b"x").unwrap();
+    ///     poll_fn(|cx| a.poll_readable(cx)).await.unwrap();
+    ///     assert_eq!(a.get_ref().read(&mut [0; 1]).unwrap(), 1);
+    /// });
+    /// ```
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.poll_ready(cx, Direction::Read).map_ok(drop)
     }
 
     /// Polls until the source is writable (or in error).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use coro_reactor::IoSource;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (a, _b) = UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     let a = IoSource::new(a).unwrap();
+    ///     poll_fn(|cx| a.poll_writable(cx)).await.unwrap();
+    ///     assert_eq!(a.get_ref().write(b"x").unwrap(), 1);
+    /// });
+    /// ```
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.poll_ready(cx, Direction::Write).map_ok(drop)
     }
 
     /// Polls a read-side operation (`read`, `recv_from`, `accept`): runs
     /// `op`, and on `WouldBlock` waits for readability and retries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use coro_reactor::IoSource;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (a, mut b) = UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     let a = IoSource::new(a).unwrap();
+    ///     b.write_all(b"ping").unwrap();
+    ///     let mut buf = [0; 4];
+    ///     poll_fn(|cx| a.poll_read_with(cx, |mut s| s.read_exact(&mut buf)))
+    ///         .await
+    ///         .unwrap();
+    ///     assert_eq!(&buf, b"ping");
+    /// });
+    /// ```
     pub fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
@@ -194,6 +341,28 @@ impl<T: AsFd> IoSource<T> {
     /// Polls a write-side operation (`write`, `send_to`, finishing a
     /// `connect`): runs `op`, and on `WouldBlock` waits for writability
     /// and retries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use coro_reactor::IoSource;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (a, mut b) = UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     let a = IoSource::new(a).unwrap();
+    ///     let n = poll_fn(|cx| a.poll_write_with(cx, |mut s| s.write(b"pong")))
+    ///         .await
+    ///         .unwrap();
+    ///     assert_eq!(n, 4);
+    ///     let mut buf = [0; 4];
+    ///     b.read_exact(&mut buf).unwrap();
+    ///     assert_eq!(&buf, b"pong");
+    /// });
+    /// ```
     pub fn poll_write_with<R>(
         &self,
         cx: &mut Context<'_>,
@@ -204,22 +373,92 @@ impl<T: AsFd> IoSource<T> {
 
     /// Runs a read-side operation to completion (see
     /// [`poll_read_with`](Self::poll_read_with)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use coro_reactor::IoSource;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (a, mut b) = UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     let a = IoSource::new(a).unwrap();
+    ///     std::thread::spawn(move || b.write_all(b"late").unwrap());
+    ///     let mut buf = [0; 4];
+    ///     a.read_with(|mut s| s.read_exact(&mut buf)).await.unwrap();
+    ///     assert_eq!(&buf, b"late");
+    /// });
+    /// ```
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
     }
 
     /// Runs a write-side operation to completion (see
     /// [`poll_write_with`](Self::poll_write_with)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use coro_reactor::IoSource;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (a, mut b) = UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     let a = IoSource::new(a).unwrap();
+    ///     let n = a.write_with(|mut s| s.write(b"pong")).await.unwrap();
+    ///     assert_eq!(n, 4);
+    ///     let mut buf = [0; 4];
+    ///     b.read_exact(&mut buf).unwrap();
+    ///     assert_eq!(&buf, b"pong");
+    /// });
+    /// ```
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
     }
 
     /// Waits until the source is readable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use coro_reactor::IoSource;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (a, mut b) = UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     let a = IoSource::new(a).unwrap();
+    ///     std::thread::spawn(move || b.write_all(b"x").unwrap());
+    ///     a.readable().await.unwrap();
+    ///     assert_eq!(a.get_ref().read(&mut [0; 1]).unwrap(), 1);
+    /// });
+    /// ```
     pub async fn readable(&self) -> io::Result<()> {
         poll_fn(|cx| self.poll_readable(cx)).await
     }
 
     /// Waits until the source is writable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use coro_reactor::IoSource;
+    ///
+    /// coro_core::block_on(async {
+    ///     let (a, _b) = UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     let a = IoSource::new(a).unwrap();
+    ///     a.writable().await.unwrap();
+    ///     assert_eq!(a.get_ref().write(b"x").unwrap(), 1);
+    /// });
+    /// ```
     pub async fn writable(&self) -> io::Result<()> {
         poll_fn(|cx| self.poll_writable(cx)).await
     }

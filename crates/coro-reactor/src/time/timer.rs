@@ -43,6 +43,21 @@ pub struct Timer {
 
 impl Timer {
     /// A timer for `deadline` on the current reactor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::time::{Duration, Instant};
+    /// use coro_reactor::Timer;
+    ///
+    /// coro_core::block_on(async {
+    ///     let deadline = Instant::now() + Duration::from_millis(2);
+    ///     let mut timer = Timer::new(deadline);
+    ///     poll_fn(|cx| timer.poll_elapsed(cx)).await;
+    ///     assert!(Instant::now() >= deadline);
+    /// });
+    /// ```
     pub fn new(deadline: Instant) -> Timer {
         Timer {
             reactor: Reactor::current(),
@@ -52,11 +67,35 @@ impl Timer {
     }
 
     /// When this timer fires.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use coro_reactor::Timer;
+    ///
+    /// let deadline = Instant::now() + Duration::from_secs(60);
+    /// assert_eq!(Timer::new(deadline).deadline(), deadline);
+    /// ```
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
 
     /// Ready once the deadline has passed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Waker};
+    /// use std::time::{Duration, Instant};
+    /// use coro_reactor::Timer;
+    ///
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let mut due = Timer::new(Instant::now());
+    /// assert!(due.poll_elapsed(&mut cx).is_ready());
+    /// let mut later = Timer::new(Instant::now() + Duration::from_secs(60));
+    /// assert!(later.poll_elapsed(&mut cx).is_pending());
+    /// ```
     pub fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if self.reactor.is_shutdown() && !crate::fallback::is_fallback(&self.reactor) {
             self.move_to_fallback();
@@ -83,6 +122,23 @@ impl Timer {
 
     /// Moves the deadline. The timer is pending again until the new
     /// deadline passes, even if it had fired.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::time::{Duration, Instant};
+    /// use coro_reactor::Timer;
+    ///
+    /// coro_core::block_on(async {
+    ///     let mut timer = Timer::new(Instant::now() + Duration::from_secs(60));
+    ///     let deadline = Instant::now() + Duration::from_millis(2);
+    ///     timer.reset(deadline);
+    ///     assert_eq!(timer.deadline(), deadline);
+    ///     poll_fn(|cx| timer.poll_elapsed(cx)).await; // two milliseconds, not a minute
+    ///     assert!(Instant::now() >= deadline);
+    /// });
+    /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
         if let Some(handle) = self.registered.take() {

@@ -26,6 +26,18 @@ pub struct SendError<T>(pub T);
 
 impl<T> SendError<T> {
     /// The message that could not be sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::sync::mpsc;
+    ///
+    /// let (tx, rx) = mpsc::channel(1);
+    /// drop(rx);
+    /// let err = coro_core::block_on(tx.send(vec![1, 2])).unwrap_err();
+    /// assert_eq!(err.to_string(), "sending on a closed channel");
+    /// assert_eq!(err.into_inner(), [1, 2]);
+    /// ```
     pub fn into_inner(self) -> T {
         self.0
     }
@@ -69,6 +81,16 @@ pub enum TrySendError<T> {
 
 impl<T> TrySendError<T> {
     /// The message that could not be sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::sync::mpsc;
+    ///
+    /// let (tx, _rx) = mpsc::channel(0);
+    /// let err = tx.try_send("kept").unwrap_err(); // no receiver is waiting
+    /// assert_eq!(err.into_inner(), "kept");
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             TrySendError::Full(value) | TrySendError::Closed(value) => value,
@@ -76,11 +98,35 @@ impl<T> TrySendError<T> {
     }
 
     /// `true` for [`TrySendError::Full`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::sync::mpsc;
+    ///
+    /// let (tx, _rx) = mpsc::channel(1);
+    /// tx.try_send(1).unwrap();
+    /// let err = tx.try_send(2).unwrap_err();
+    /// assert!(err.is_full());
+    /// assert_eq!(err.to_string(), "sending on a full channel");
+    /// ```
     pub fn is_full(&self) -> bool {
         matches!(self, TrySendError::Full(_))
     }
 
     /// `true` for [`TrySendError::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::sync::mpsc;
+    ///
+    /// let (tx, rx) = mpsc::channel(1);
+    /// drop(rx);
+    /// let err = tx.try_send(1).unwrap_err();
+    /// assert!(err.is_closed() && !err.is_full());
+    /// assert_eq!(err.to_string(), "sending on a closed channel");
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, TrySendError::Closed(_))
     }

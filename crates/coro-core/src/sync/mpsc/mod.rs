@@ -140,28 +140,88 @@ macro_rules! common_methods {
         /// Closes the channel: sends fail from now on (blocked ones get their
         /// message back), receivers drain what is queued and then get `None`.
         /// Returns `false` if it was already closed.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use coro_core::sync::mpsc::{self, TryRecvError};
+        ///
+        /// let (tx, rx) = mpsc::channel(1);
+        /// tx.try_send(1).unwrap();
+        /// assert!(rx.close());
+        /// assert!(!tx.close()); // already closed
+        /// assert!(tx.try_send(2).unwrap_err().is_closed());
+        /// assert_eq!(rx.try_recv(), Ok(1)); // what was queued is still delivered
+        /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+        /// ```
         pub fn close(&self) -> bool {
             self.chan.close()
         }
 
         /// `true` once the channel is closed: by [`close`](Self::close), or
         /// because every sender or every receiver was dropped.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use coro_core::sync::mpsc;
+        ///
+        /// let (tx, rx) = mpsc::channel::<u8>(1);
+        /// assert!(!tx.is_closed() && !rx.is_closed());
+        /// drop(rx); // the last receiver
+        /// assert!(tx.is_closed());
+        /// ```
         pub fn is_closed(&self) -> bool {
             self.chan.is_closed()
         }
 
         /// The number of messages in the queue (blocked senders of a full
         /// or rendezvous channel are not counted).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use coro_core::sync::mpsc;
+        ///
+        /// let (tx, rx) = mpsc::channel(4);
+        /// tx.try_send('a').unwrap();
+        /// tx.try_send('b').unwrap();
+        /// assert_eq!(tx.len(), 2);
+        /// rx.try_recv().unwrap();
+        /// assert_eq!(rx.len(), 1);
+        /// ```
         pub fn len(&self) -> usize {
             self.chan.len()
         }
 
         /// `true` if no message is queued.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use coro_core::sync::mpsc;
+        ///
+        /// let (tx, rx) = mpsc::unbounded();
+        /// assert!(rx.is_empty());
+        /// tx.try_send(()).unwrap();
+        /// assert!(!tx.is_empty());
+        /// ```
         pub fn is_empty(&self) -> bool {
             self.len() == 0
         }
 
         /// The capacity the channel was created with; `None` if unbounded.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use coro_core::sync::mpsc;
+        ///
+        /// let (tx, _rx) = mpsc::channel::<u8>(8);
+        /// assert_eq!(tx.capacity(), Some(8));
+        /// let (_tx, rx) = mpsc::unbounded::<u8>();
+        /// assert_eq!(rx.capacity(), None);
+        /// ```
         pub fn capacity(&self) -> Option<usize> {
             self.chan.capacity()
         }
@@ -172,6 +232,23 @@ macro_rules! common_methods {
 ///
 /// Clone it to send from several tasks; the channel closes when the last
 /// clone is dropped.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::mpsc;
+///
+/// let (tx, rx) = mpsc::unbounded();
+/// let tx2 = tx.clone();
+/// tx.try_send("from tx").unwrap();
+/// drop(tx); // `tx2` keeps the channel open
+/// tx2.try_send("from tx2").unwrap();
+/// assert!(!rx.is_closed());
+/// drop(tx2); // the last sender: the channel closes
+/// assert!(rx.is_closed());
+/// assert_eq!(rx.try_recv(), Ok("from tx"));
+/// assert_eq!(rx.try_recv(), Ok("from tx2"));
+/// ```
 pub struct Sender<T> {
     chan: Arc<Chan<T>>,
 }
@@ -246,6 +323,23 @@ impl<T> fmt::Debug for Sender<T> {
 /// Clone it to receive from several tasks: each message goes to exactly one
 /// of them. It is also a [`Stream`] of the messages, ending when the
 /// channel is closed and drained.
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::mpsc;
+///
+/// let (tx, rx) = mpsc::unbounded();
+/// let rx2 = rx.clone();
+/// for i in 0..3 {
+///     tx.try_send(i).unwrap();
+/// }
+/// // Each message goes to exactly one of the clones, in order.
+/// assert_eq!(rx.try_recv(), Ok(0));
+/// assert_eq!(rx2.try_recv(), Ok(1));
+/// assert_eq!(rx.try_recv(), Ok(2));
+/// assert!(rx2.is_empty());
+/// ```
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
     /// The waiter slot of a pending `poll_next`.
@@ -360,6 +454,19 @@ impl<T> FusedStream for Receiver<T> {
 }
 
 /// The future of [`Sender::send`].
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::mpsc;
+///
+/// coro_core::block_on(async {
+///     let (tx, rx) = mpsc::channel(1);
+///     let send: mpsc::SendFuture<'_, i32> = tx.send(1);
+///     send.await.unwrap();
+///     assert_eq!(rx.try_recv(), Ok(1));
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct SendFuture<'a, T> {
     chan: &'a Chan<T>,
@@ -395,6 +502,21 @@ impl<T> fmt::Debug for SendFuture<'_, T> {
 }
 
 /// The future of [`Receiver::recv`].
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::sync::mpsc;
+///
+/// coro_core::block_on(async {
+///     let (tx, rx) = mpsc::unbounded();
+///     tx.try_send("hi").unwrap();
+///     let recv: mpsc::RecvFuture<'_, &str> = rx.recv();
+///     assert_eq!(recv.await, Some("hi"));
+///     drop(tx);
+///     assert_eq!(rx.recv().await, None); // closed and drained
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct RecvFuture<'a, T> {
     chan: &'a Chan<T>,
