@@ -55,6 +55,7 @@ use std::time::Duration;
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 
+/// The smallest executor on async-task: the `async_task_floor` variant.
 #[path = "common/floor.rs"]
 mod floor;
 /// The runtimes, their task operations, and how a future is run on each
