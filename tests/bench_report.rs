@@ -80,7 +80,9 @@ fn bench_report_quick_prints_every_row() {
     for ((_, runtimes), baseline) in expected.iter_mut().zip(baselines) {
         runtimes.push(baseline);
     }
-    expected[2].1.push("coro_ct_slot");
+    expected[2]
+        .1
+        .extend(["coro_ct_slot", "coro_ct_slot_send_bound"]);
     expected.push(("gen_resume", vec!["coro_gen", "plain_loop"]));
 
     for (scenario, runtimes) in &expected {

@@ -18,12 +18,15 @@
 //! takes a locked instruction on each side, and it must not wake a waker
 //! another thread may be replacing. So this row is the cost of the task
 //! switches alone, and the gap to it is what a real channel costs.
+//! [`Fences::SendBound`] adds the two locked instructions back, which makes
+//! it the bound on any `Send` channel.
 #![allow(dead_code)] // each includer uses a different part
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Poll, Waker};
 
 use async_task::Runnable;
@@ -103,7 +106,7 @@ pub fn chained_spawn(depth: u64) -> u64 {
 /// `ping_pong` on the floor: `round_trips` values there and back over two
 /// [`Slot`]s. Returns the number of messages (two per round trip).
 pub fn ping_pong(round_trips: u64) -> u64 {
-    let (echo, pinger) = slot_ping_pong(round_trips);
+    let (echo, pinger) = slot_ping_pong(round_trips, Fences::None);
     let finished = Rc::new(Cell::new(false));
     let pinger_finished = finished.clone();
     spawn(echo);
@@ -116,16 +119,32 @@ pub fn ping_pong(round_trips: u64) -> u64 {
     2 * round_trips
 }
 
+/// Whether a [`Slot`] adds the two locked instructions per message that a
+/// `Send` channel cannot do without.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Fences {
+    /// None: the cost of the task switches alone.
+    None,
+    /// A sequentially consistent read-modify-write where a `Send` channel
+    /// needs its store ordered before its load: after a send stores its
+    /// value (before looking for a parked receiver) and after a receive
+    /// stores its waker (before looking again for a value). Every message
+    /// of ping-pong takes one of each, so this is the cheapest any `Send`
+    /// channel could be; real ones (locks, `AtomicWaker`) do more.
+    SendBound,
+}
+
 /// The two tasks of `ping_pong` over [`Slot`]s, for any executor that runs
 /// `!Send` tasks: the echo, and the pinger, which sends `round_trips`
 /// values, checks every reply, then closes the channel to end the echo.
 pub fn slot_ping_pong(
     round_trips: u64,
+    fences: Fences,
 ) -> (
     impl Future<Output = ()> + 'static,
     impl Future<Output = ()> + 'static,
 ) {
-    let (ping, pong) = (Slot::new(), Slot::new());
+    let (ping, pong) = (Slot::new(fences), Slot::new(fences));
     let (ping_rx, pong_tx) = (ping.clone(), pong.clone());
     let echo = async move {
         while let Some(i) = ping_rx.recv().await {
@@ -150,6 +169,17 @@ struct SlotState<T> {
     closed: bool,
     receiver: Option<Waker>,
     sender: Option<Waker>,
+    fences: Fences,
+    /// The word `Fences::SendBound` writes to.
+    handshake: AtomicUsize,
+}
+
+impl<T> SlotState<T> {
+    fn fence(&self) {
+        if self.fences == Fences::SendBound {
+            self.handshake.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 }
 
 impl<T> Clone for Slot<T> {
@@ -173,12 +203,14 @@ fn wake(slot: &Option<Waker>) {
 }
 
 impl<T> Slot<T> {
-    fn new() -> Self {
+    fn new(fences: Fences) -> Self {
         Slot(Rc::new(RefCell::new(SlotState {
             value: None,
             closed: false,
             receiver: None,
             sender: None,
+            fences,
+            handshake: AtomicUsize::new(0),
         })))
     }
 
@@ -191,6 +223,7 @@ impl<T> Slot<T> {
                 return Poll::Pending;
             }
             state.value = value.take();
+            state.fence();
             wake(&state.receiver);
             Poll::Ready(())
         })
@@ -208,6 +241,7 @@ impl<T> Slot<T> {
                 return Poll::Ready(None);
             }
             keep(&mut state.receiver, cx.waker());
+            state.fence();
             Poll::Pending
         })
         .await

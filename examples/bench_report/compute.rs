@@ -281,6 +281,11 @@ impl Scenario for PingPong {
                 floor::ping_pong(z.ping_pong_messages / 2)
             }),
             ("coro_ct_slot", Class::Baseline, coro_ct_slot),
+            (
+                "coro_ct_slot_send_bound",
+                Class::Baseline,
+                coro_ct_slot_send_bound,
+            ),
         ]
     }
     /// Messages per second, in millions.
@@ -292,11 +297,22 @@ impl Scenario for PingPong {
 /// The floor's `ping_pong` (its atomic-free channel) on coro's
 /// current-thread scheduler: what the scheduler adds to a task switch.
 fn coro_ct_slot(z: &Sizes) -> u64 {
+    coro_ct_on_slots(z, floor::Fences::None)
+}
+
+/// The same with the two locked instructions per message that any `Send`
+/// channel needs: the most a `Send` channel could reach on coro's
+/// current-thread scheduler.
+fn coro_ct_slot_send_bound(z: &Sizes) -> u64 {
+    coro_ct_on_slots(z, floor::Fences::SendBound)
+}
+
+fn coro_ct_on_slots(z: &Sizes, fences: floor::Fences) -> u64 {
     let rt = coro::Runtime::builder()
         .current_thread()
         .build()
         .expect("cannot build a coro runtime");
-    let (echo, pinger) = floor::slot_ping_pong(z.ping_pong_messages / 2);
+    let (echo, pinger) = floor::slot_ping_pong(z.ping_pong_messages / 2, fences);
     rt.block_on(async {
         let echo = coro::spawn_local(echo);
         coro::spawn_local(pinger).await.expect("pinger panicked");
