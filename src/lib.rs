@@ -28,6 +28,16 @@
 //! | `coro-reactor` | the epoll/kqueue reactor: I/O readiness, the timer wheel, parking idle workers in the poller |
 //! | `coro-net` | [`net`] (TCP, UDP, Unix sockets, `lookup_host`) and [`time`] (`sleep`, `timeout`, `interval`) |
 //! | `coro-macros` | `#[coro::main]` and `#[coro::test]` |
+//! | `coro-interop` | adapters to other crates' traits, each behind a cargo feature (below) |
+//!
+//! # Cargo features
+//!
+//! All off by default; the default build pulls in neither hyper nor tokio.
+//!
+//! | feature | module | what it gives |
+//! |---|---|---|
+//! | `hyper` | `coro::hyper` | `Io`, `Executor`, `Timer`: hyper 1.x clients and servers (HTTP/1.1, HTTP/2) on coro |
+//! | `tokio-io` | `coro::compat` | `Compat`/`CompatExt`: tokio-io crates (tokio-util codecs, hyper-util's `TokioIo`) on coro sockets, and futures-io for tokio-io types |
 //!
 //! # Entry points
 //!
@@ -45,6 +55,11 @@ pub use coro_macros::{main, test};
 pub use runtime::{block_on, Runtime};
 
 pub use coro_net::{net, time};
+
+#[cfg(feature = "tokio-io")]
+pub use coro_interop::compat;
+#[cfg(feature = "hyper")]
+pub use coro_interop::hyper;
 
 /// Async I/O traits: futures-io's [`AsyncRead`](io::AsyncRead) and
 /// [`AsyncWrite`](io::AsyncWrite), with the [`AsyncReadExt`](io::AsyncReadExt)
