@@ -77,7 +77,12 @@ async fn main() {
     println!("listening on {addr} (TLS, self-signed certificate for localhost)");
 
     let handshakes = Arc::new(Handshakes::default());
-    coro::spawn(serve(listener, acceptor, handshake_timeout, handshakes.clone()));
+    coro::spawn(serve(
+        listener,
+        acceptor,
+        handshake_timeout,
+        handshakes.clone(),
+    ));
 
     // The three kinds of client, all at once.
     let silent = coro::spawn(silent_client(addr));
@@ -96,7 +101,10 @@ async fn main() {
     println!(
         "{clients} clients echoed {messages} messages each over TLS ({bytes} bytes): every byte checked"
     );
-    println!("{}", untrusted.await.expect("the untrusted client panicked"));
+    println!(
+        "{}",
+        untrusted.await.expect("the untrusted client panicked")
+    );
     println!("{}", silent.await.expect("the silent client panicked"));
     println!(
         "server: {} handshakes completed, {} failed, {} timed out",

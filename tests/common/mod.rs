@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 use std::any::Any;
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -114,10 +116,29 @@ impl Rendezvous {
     }
 }
 
+/// `cargo run --quiet --example NAME --`, with the cargo features this test
+/// build has (`--all-features` builds the examples with them all; running
+/// them with the same set reuses that build).
+pub fn example_command(name: &str) -> Command {
+    let features: Vec<&str> = [
+        ("hyper", cfg!(feature = "hyper")),
+        ("tokio-io", cfg!(feature = "tokio-io")),
+    ]
+    .into_iter()
+    .filter_map(|(feature, on)| on.then_some(feature))
+    .collect();
+    let mut command = Command::new(env!("CARGO"));
+    command.args(["run", "--quiet", "--example", name]);
+    if !features.is_empty() {
+        command.arg("--features").arg(features.join(","));
+    }
+    command.arg("--");
+    command
+}
+
 /// Runs `cargo run --example NAME -- ARGS` and returns its stdout.
 pub fn run_example(name: &str, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", name, "--"])
+    let output = example_command(name)
         .args(args)
         .output()
         .expect("failed to run cargo");
@@ -129,4 +150,61 @@ pub fn run_example(name: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
+}
+
+/// Kills the child process if the test ends before it exits (a failed
+/// assertion, a timeout), so no server outlives its test.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs `cargo run --example NAME -- ARGS` in the background; its stdout
+/// lines arrive on the returned channel as they are printed. Its standard
+/// input is a pipe that stays open until the test closes it
+/// (`child.0.stdin.take()`), for examples that stop at end-of-file.
+pub fn spawn_example(name: &str, args: &[&str]) -> (KillOnDrop, mpsc::Receiver<String>) {
+    // `cargo run` replaces itself with the example (exec), so killing the
+    // child kills the example.
+    let mut child = example_command(name)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("failed to run cargo");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (KillOnDrop(child), rx)
+}
+
+/// Installs a Debian package if `tool` is not on the PATH (CI machines
+/// start without curl, wrk or h2load).
+pub fn ensure_tool(tool: &str, package: &str) {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if found {
+        return;
+    }
+    let install = format!(
+        "(apt-get install -y {package} || (apt-get update && apt-get install -y {package})) >/dev/null 2>&1"
+    );
+    let status = Command::new("sh").args(["-c", &install]).status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "{tool} is not installed and `apt-get install -y {package}` failed"
+    );
 }
