@@ -61,15 +61,18 @@ pub use coro_interop::compat;
 #[cfg(feature = "hyper")]
 pub use coro_interop::hyper;
 
-/// Async I/O traits: futures-io's [`AsyncRead`](io::AsyncRead) and
-/// [`AsyncWrite`](io::AsyncWrite), with the [`AsyncReadExt`](io::AsyncReadExt)
-/// and [`AsyncWriteExt`](io::AsyncWriteExt) helpers (`read`, `write_all`,
-/// `copy`, `split`, ...) that coro's sockets are used through.
+/// Async I/O traits: futures-io's [`AsyncRead`](io::AsyncRead),
+/// [`AsyncWrite`](io::AsyncWrite), [`AsyncBufRead`](io::AsyncBufRead) and
+/// [`AsyncSeek`](io::AsyncSeek), with their helpers
+/// ([`AsyncReadExt`](io::AsyncReadExt), [`AsyncWriteExt`](io::AsyncWriteExt),
+/// [`AsyncBufReadExt`](io::AsyncBufReadExt), [`AsyncSeekExt`](io::AsyncSeekExt):
+/// `read`, `write_all`, `read_line`, `seek`, `copy`, `split`, ...) that
+/// coro's sockets are used through.
 pub mod io {
     pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
     pub use futures_util::io::{
-        copy, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, BufWriter, ReadHalf,
-        WriteHalf,
+        copy, AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufReader, BufWriter,
+        ReadHalf, WriteHalf,
     };
 }
 
