@@ -99,6 +99,7 @@ impl Runtime {
     /// let task = rt.spawn(async { "done" });
     /// assert_eq!(rt.block_on(task).unwrap(), "done");
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -116,6 +117,7 @@ impl Runtime {
     /// let task = rt.spawn_blocking(|| std::fs::metadata(".").is_ok());
     /// assert!(rt.block_on(task).unwrap());
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,

@@ -22,6 +22,7 @@ use crate::loom::lock;
 use crate::runtime::{context, Handle, HandleInner};
 use crate::scheduler::TaskOwner;
 use crate::task::harness::{self, Locality, Runnable};
+use crate::task::id::Site;
 use crate::task::JoinHandle;
 
 thread_local! {
@@ -88,7 +89,7 @@ impl BlockingPool {
         }
     }
 
-    pub(crate) fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
+    pub(crate) fn spawn<F, R>(&self, f: F, site: Site) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -98,7 +99,7 @@ impl BlockingPool {
         let owner = TaskOwner::new(self.shared.clone());
         // SAFETY: `F` and `R` are `Send`, so the future and output are.
         let (runnable, handle) =
-            unsafe { harness::spawn(async move { f() }, Locality::Sendable, owner) };
+            unsafe { harness::spawn(async move { f() }, Locality::Sendable, owner, site) };
         runnable.schedule();
         handle
     }

@@ -3,6 +3,7 @@ use std::future::Future;
 
 use crate::loom::Arc;
 use crate::runtime::{context, HandleInner, Scheduler};
+use crate::task::id::Site;
 use crate::task::JoinHandle;
 
 /// A cheap, clonable reference to a runtime, to spawn onto it from anywhere.
@@ -73,14 +74,24 @@ impl Handle {
     /// let task = rt.handle().spawn(async { "spawned" });
     /// assert_eq!(rt.block_on(task).unwrap(), "spawned");
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        self.spawn_at(future, Site::caller())
+    }
+
+    /// `spawn` with the task's site (location and name) given.
+    pub(crate) fn spawn_at<F>(&self, future: F, site: Site) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
         match &self.inner.scheduler {
-            Scheduler::CurrentThread(shared) => shared.spawn(future),
-            Scheduler::MultiThread(shared) => shared.spawn(future),
+            Scheduler::CurrentThread(shared) => shared.spawn(future, site),
+            Scheduler::MultiThread(shared) => shared.spawn(future, site),
         }
     }
 
@@ -94,12 +105,22 @@ impl Handle {
     /// let name = rt.block_on(task).unwrap().unwrap();
     /// assert!(name.ends_with("-blocking"), "{name}");
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.inner.blocking.spawn(f)
+        self.spawn_blocking_at(f, Site::caller())
+    }
+
+    /// `spawn_blocking` with the task's site given.
+    pub(crate) fn spawn_blocking_at<F, R>(&self, f: F, site: Site) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.blocking.spawn(f, site)
     }
 
     /// Returns the runtime's [`Park`](crate::park::Park) if it is a `P`

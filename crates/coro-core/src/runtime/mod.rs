@@ -136,6 +136,7 @@ impl Runtime {
     /// let task = rt.spawn(async { 1 });
     /// assert_eq!(rt.block_on(task).unwrap(), 1);
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -187,6 +188,7 @@ impl Runtime {
     /// let task = rt.spawn_blocking(|| 2 + 2);
     /// assert_eq!(rt.block_on(task).unwrap(), 4);
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,

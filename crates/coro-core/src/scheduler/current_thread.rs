@@ -45,6 +45,7 @@ use crate::scheduler::inject::{release_spare, Inject};
 use crate::scheduler::parker::{Driver, Parker};
 use crate::scheduler::{spawn_on, TaskOwner};
 use crate::task::harness::{cancel, Locality, Runnable};
+use crate::task::id::Site;
 use crate::task::registry::OwnedTasks;
 use crate::task::JoinHandle;
 
@@ -101,13 +102,14 @@ impl Shared {
         })
     }
 
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, site: Site) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let owner = TaskOwner::new(self.clone());
         // SAFETY: the bounds above make the future and output `Send`.
-        unsafe { spawn_on(TaskOwner::new(self.clone()), future, Locality::Sendable) }
+        unsafe { spawn_on(owner, future, Locality::Sendable, site) }
     }
 
     /// Pushes `task` onto this thread's local queue if this thread is
@@ -365,7 +367,7 @@ impl Running {
 
 /// `spawn_local` for the thread's current-thread runtime.
 #[track_caller]
-pub(crate) fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+pub(crate) fn spawn_local<F>(future: F, site: Site) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
@@ -387,5 +389,5 @@ where
         )
     };
     // SAFETY: `Locality::ThreadLocal` has no `Send` requirement.
-    unsafe { spawn_on(TaskOwner::new(shared), future, Locality::ThreadLocal) }
+    unsafe { spawn_on(TaskOwner::new(shared), future, Locality::ThreadLocal, site) }
 }

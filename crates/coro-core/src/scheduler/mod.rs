@@ -23,6 +23,7 @@ use std::future::Future;
 use async_task::ScheduleInfo;
 
 use crate::task::harness::{self, Locality, Runnable};
+use crate::task::id::Site;
 use crate::task::JoinHandle;
 
 /// The schedule function of every task: queues a task that became runnable
@@ -53,13 +54,14 @@ pub(crate) unsafe fn spawn_on<F>(
     owner: TaskOwner,
     future: F,
     locality: Locality,
+    site: Site,
 ) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
     // SAFETY: forwarded from our caller.
-    let (runnable, handle) = unsafe { harness::spawn(future, locality, owner) };
+    let (runnable, handle) = unsafe { harness::spawn(future, locality, owner, site) };
     runnable.schedule();
     handle
 }

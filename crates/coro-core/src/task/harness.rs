@@ -28,13 +28,14 @@ use pin_project_lite::pin_project;
 
 use crate::loom::{AtomicU64, Ordering};
 use crate::scheduler::{schedule, TaskOwner};
+use crate::task::id::{CurrentTask, Id, LazyId, Site};
 use crate::task::registry::OwnedTasks;
 use crate::task::{JoinError, JoinHandle};
 
 /// A task as the schedulers see it.
 pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
 
-/// The header async-task stores beside each task: 16 bytes.
+/// The header async-task stores beside each task: 32 bytes.
 ///
 /// It is also what makes the schedule function zero-sized. async-task keeps
 /// the schedule function inside the task allocation, and when that function
@@ -46,6 +47,11 @@ pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
 pub(crate) struct TaskMeta {
     /// The scheduler that runs the task; also keeps it alive.
     owner: TaskOwner,
+    /// The task's id, assigned when first asked for (`task/id.rs`).
+    id: LazyId,
+    /// Where the task was spawned, and its name if it has one.
+    #[allow(dead_code)] // read by the task dump and the watchdog
+    site: Site,
     /// `ABORTED`, the owning thread of a local task, and the registry slot,
     /// packed in one word (see the constants below). One word means abort
     /// and registration see each other without any fence argument: whoever
@@ -91,15 +97,28 @@ fn thread_number(assign: bool) -> Option<u64> {
 }
 
 impl TaskMeta {
-    fn new(owner: TaskOwner, locality: &Locality) -> TaskMeta {
+    fn new(owner: TaskOwner, locality: &Locality, site: Site) -> TaskMeta {
         let thread = match locality {
             Locality::Sendable => 0,
             Locality::ThreadLocal => thread_number(true).expect("assigned"),
         };
         TaskMeta {
             owner,
+            id: LazyId::new(),
+            site,
             state: AtomicU64::new((thread << OWNER_SHIFT) | NOT_REGISTERED),
         }
+    }
+
+    /// The task's id (assigned on first use).
+    pub(crate) fn id(&self) -> Id {
+        self.id.get()
+    }
+
+    /// Where the task was spawned, and its name.
+    #[allow(dead_code)] // read by the task dump and the watchdog
+    pub(crate) fn site(&self) -> &Site {
+        &self.site
     }
 
     /// The scheduler the task belongs to.
@@ -208,6 +227,7 @@ impl<F: Future> Future for Harness<F> {
         let mut this = self.project();
         // SAFETY: see the `Send` impl.
         let meta = unsafe { this.meta.as_ref() };
+        let _current = CurrentTask::enter(meta);
         if meta.is_aborted() {
             return Poll::Ready(drop_future(this.future).and(Err(JoinError::cancelled())));
         }
@@ -276,12 +296,13 @@ pub(crate) unsafe fn spawn<F>(
     future: F,
     locality: Locality,
     owner: TaskOwner,
+    site: Site,
 ) -> (Runnable, JoinHandle<F::Output>)
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let builder = Builder::new().metadata(TaskMeta::new(owner, &locality));
+    let builder = Builder::new().metadata(TaskMeta::new(owner, &locality, site));
     let wrap = |meta: &TaskMeta| Harness {
         future: Some(future),
         meta: NonNull::from(meta),
@@ -323,7 +344,7 @@ mod tests {
     /// costs"): a field added here grows every task of every program.
     #[test]
     fn task_header_stays_small() {
-        assert_eq!(size_of::<TaskMeta>(), 16);
+        assert_eq!(size_of::<TaskMeta>(), 32);
         assert_eq!(size_of::<JoinError>(), 8);
         assert_eq!(size_of::<Result<(), JoinError>>(), 8);
         // async-task's output slot, with its own panic-propagation layer.

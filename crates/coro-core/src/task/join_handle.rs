@@ -72,6 +72,30 @@ impl<T> JoinHandle<T> {
         unsafe { self.meta.as_ref() }.abort();
     }
 
+    /// The task's [`Id`](crate::task::Id), the same one
+    /// [`task::id()`](crate::task::id) returns inside it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// coro_core::block_on(async {
+    ///     let task = coro_core::spawn(async { coro_core::task::id() });
+    ///     let id = task.id();
+    ///     assert_eq!(task.await.unwrap(), id);
+    /// });
+    /// ```
+    pub fn id(&self) -> crate::task::Id {
+        // SAFETY: as in `abort`.
+        unsafe { self.meta.as_ref() }.id()
+    }
+
+    /// The task's header, for the crate's tests.
+    #[cfg(test)]
+    pub(crate) fn meta(&self) -> &TaskMeta {
+        // SAFETY: as in `abort`.
+        unsafe { self.meta.as_ref() }
+    }
+
     /// Returns `true` if the task has finished: completed, panicked, or been
     /// cancelled. Never blocks.
     ///

@@ -12,12 +12,15 @@
 //! * [`JoinHandle`]: await the output, [`abort`](JoinHandle::abort), or drop
 //!   it to detach the task;
 //! * [`JoinSet`] and [`join_all`]: many tasks at once;
-//! * [`yield_now`]: let the other tasks run.
+//! * [`yield_now`]: let the other tasks run;
+//! * [`Builder`]: spawn a named task; [`Id`], [`id`]: who a task is.
 //!
 //! Internals: `harness` wraps every future (panics, abort, registration),
 //! `registry` lets shutdown reach idle tasks.
 
+mod builder;
 pub(crate) mod harness;
+pub(crate) mod id;
 mod join_error;
 mod join_handle;
 mod join_set;
@@ -25,6 +28,8 @@ pub(crate) mod registry;
 mod yield_now;
 
 pub use crate::coop::consume_budget;
+pub use builder::Builder;
+pub use id::{id, try_id, Id};
 pub use join_error::JoinError;
 pub use join_handle::JoinHandle;
 pub use join_set::{join_all, JoinSet};
@@ -33,6 +38,7 @@ pub use yield_now::yield_now;
 use std::future::Future;
 
 use crate::runtime::context;
+use id::Site;
 
 /// Spawns a future onto the current runtime and returns a handle to its
 /// output. The task starts running at once, on whichever worker is free; it
@@ -58,7 +64,8 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    context::with_current(|handle| handle.spawn(future))
+    let site = Site::caller();
+    context::with_current(|handle| handle.spawn_at(future, site))
 }
 
 /// Spawns a `!Send` future on the current thread.
@@ -92,7 +99,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    crate::scheduler::current_thread::spawn_local(future)
+    crate::scheduler::current_thread::spawn_local(future, Site::caller())
 }
 
 /// Runs a blocking closure on the runtime's blocking thread pool and returns
@@ -122,5 +129,6 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    context::with_current(|handle| handle.spawn_blocking(f))
+    let site = Site::caller();
+    context::with_current(|handle| handle.spawn_blocking_at(f, site))
 }

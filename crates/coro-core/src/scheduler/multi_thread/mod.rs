@@ -56,6 +56,7 @@ use crate::scheduler::inject::Inject;
 use crate::scheduler::parker::{Driver, Parker};
 use crate::scheduler::{spawn_on, TaskOwner};
 use crate::task::harness::{Locality, Runnable};
+use crate::task::id::Site;
 use crate::task::registry::OwnedTasks;
 use crate::task::JoinHandle;
 
@@ -144,13 +145,14 @@ impl Shared {
         Ok(())
     }
 
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, site: Site) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let owner = TaskOwner::new(self.clone());
         // SAFETY: the bounds above make the future and output `Send`.
-        unsafe { spawn_on(TaskOwner::new(self.clone()), future, Locality::Sendable) }
+        unsafe { spawn_on(owner, future, Locality::Sendable, site) }
     }
 
     fn is_shutdown(&self) -> bool {
