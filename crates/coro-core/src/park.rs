@@ -79,6 +79,39 @@ pub trait Park: Send + Sync + 'static {
     /// A driver uses it to fail or release what is still registered with
     /// it. The default does nothing.
     fn shutdown(&self) {}
+
+    /// What the driver has done so far, for
+    /// [`RuntimeMetrics`](crate::runtime::RuntimeMetrics). The default
+    /// reports nothing (a driver without I/O or timers).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::park::{Park, ThreadPark};
+    ///
+    /// assert_eq!(ThreadPark::new().metrics().io_events, 0);
+    /// ```
+    fn metrics(&self) -> DriverMetrics {
+        DriverMetrics::default()
+    }
+}
+
+/// A driver's counters, returned by [`Park::metrics`].
+///
+/// # Examples
+///
+/// ```
+/// use coro_core::park::DriverMetrics;
+///
+/// let metrics = DriverMetrics { io_events: 3, timers_pending: 1 };
+/// assert_eq!(metrics, DriverMetrics { io_events: 3, timers_pending: 1 });
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DriverMetrics {
+    /// I/O readiness events dispatched to their sources so far.
+    pub io_events: u64,
+    /// Timers registered and not yet fired.
+    pub timers_pending: usize,
 }
 
 /// The plain [`Park`]: a condition variable. Used when no reactor is

@@ -34,12 +34,12 @@
 use std::fmt;
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use coro_core::park::Park;
+use coro_core::park::{DriverMetrics, Park};
 use polling::Poller;
 use slab::Slab;
 
@@ -83,6 +83,9 @@ pub struct Reactor {
     /// skips the `epoll_wait` syscall: nothing could be ready.
     registered: AtomicUsize,
     shutdown: AtomicBool,
+    /// I/O events dispatched so far (`Park::metrics`). Written only by the
+    /// thread holding `turn`, read by anyone.
+    io_events: AtomicU64,
 }
 
 struct Sources {
@@ -175,6 +178,7 @@ impl Reactor {
             timers: TimerStore::new(),
             registered: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
+            io_events: AtomicU64::new(0),
         }))
     }
 
@@ -318,11 +322,18 @@ impl Reactor {
         // Readiness is recorded under the source lock, taken once for the
         // whole batch; the wakers are only collected here.
         let mut sources = None;
+        let mut dispatched = 0;
         let waited = sys::wait(&self.poller, &self.notifier, events, wait, |event| {
             let sources = sources.get_or_insert_with(|| lock(&self.sources));
             dispatch(&sources.slab, event, wakers);
+            dispatched += 1;
         });
         drop(sources);
+        if dispatched > 0 {
+            // Only the turn holder writes: a load and a store suffice.
+            let total = self.io_events.load(Ordering::Relaxed) + dispatched;
+            self.io_events.store(total, Ordering::Relaxed);
+        }
         if published {
             self.timers.woke_up();
         }
@@ -394,6 +405,13 @@ impl Park for Reactor {
 
     fn unpark(&self) {
         self.notify();
+    }
+
+    fn metrics(&self) -> DriverMetrics {
+        DriverMetrics {
+            io_events: self.io_events.load(Ordering::Relaxed),
+            timers_pending: self.timers.pending(),
+        }
     }
 
     /// Fails every registered source and fires every timer: their tasks

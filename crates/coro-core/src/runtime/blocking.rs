@@ -104,6 +104,12 @@ impl BlockingPool {
         handle
     }
 
+    /// Threads of the pool, and how many of them are idle.
+    pub(crate) fn thread_counts(&self) -> (usize, usize) {
+        let state = lock(&self.shared.state);
+        (state.threads, state.idle - state.notified)
+    }
+
     /// Cancels queued tasks and waits for running ones (up to `timeout`).
     pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
         let shared = &self.shared;

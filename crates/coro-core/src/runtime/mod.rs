@@ -13,12 +13,17 @@ pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
 mod handle;
+mod metrics;
+#[cfg(test)]
+mod metrics_tests;
 mod park_thread;
 #[cfg(test)]
 mod tests;
 
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle};
+pub(crate) use metrics::MetricsStore;
+pub use metrics::RuntimeMetrics;
 
 use std::fmt;
 use std::future::Future;

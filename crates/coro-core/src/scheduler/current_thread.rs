@@ -40,7 +40,7 @@ use std::thread::Thread;
 
 use crate::coop;
 use crate::loom::{lock, Arc};
-use crate::runtime::{context, Handle};
+use crate::runtime::{context, Handle, MetricsStore};
 use crate::scheduler::inject::{release_spare, Inject};
 use crate::scheduler::parker::{Driver, Parker};
 use crate::scheduler::{spawn_on, TaskOwner};
@@ -66,6 +66,8 @@ pub(crate) struct Shared {
     core_waiters: Mutex<Vec<Thread>>,
     shutdown: AtomicBool,
     config: Config,
+    /// Counters; "worker 0" is whichever thread runs the core.
+    pub(crate) metrics: MetricsStore,
 }
 
 struct Core {
@@ -99,7 +101,21 @@ impl Shared {
             core_waiters: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
             config,
+            metrics: MetricsStore::new(1),
         })
+    }
+
+    /// `Some(0)` if this thread runs this scheduler's core, else `None`.
+    #[inline]
+    pub(crate) fn current_worker(&self) -> Option<usize> {
+        let running = RUNNING.get();
+        // SAFETY: see `push_local`.
+        (!running.is_null() && std::ptr::eq(Arc::as_ptr(&unsafe { &*running }.shared), self))
+            .then_some(0)
+    }
+
+    pub(crate) fn injection_queue_depth(&self) -> usize {
+        self.inject.len()
     }
 
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, site: Site) -> JoinHandle<F::Output>
@@ -323,6 +339,7 @@ fn run_with_core<F: Future>(
         } else if main_waker.woken.load(Ordering::Acquire) {
             // Our future is ready to make progress; poll it before parking.
         } else if running.core.borrow().queue.is_empty() && shared.inject.is_empty() {
+            shared.metrics.worker(0).parks.incr();
             shared.parker.park(None);
             until_driver = config.event_interval;
         }
@@ -337,6 +354,7 @@ impl Running {
     fn run_tasks(&self, mut budget: u32) -> u32 {
         let shared = &*self.shared;
         let global_queue_interval = shared.config.global_queue_interval;
+        let metrics = shared.metrics.worker(0);
         while budget > 0 {
             let task = {
                 let mut core = self.core.borrow_mut();
@@ -358,9 +376,12 @@ impl Running {
                 continue;
             }
             coop::reset_budget();
+            metrics.polls.incr();
             task.run();
             budget -= 1;
         }
+        let depth = self.core.borrow().queue.len();
+        metrics.queue_depth.store(depth, Ordering::Relaxed);
         budget
     }
 }

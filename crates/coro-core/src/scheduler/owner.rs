@@ -23,7 +23,7 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-use crate::runtime::blocking;
+use crate::runtime::{blocking, MetricsStore};
 use crate::scheduler::{current_thread, multi_thread};
 use crate::task::registry::OwnedTasks;
 
@@ -131,6 +131,18 @@ impl TaskOwner {
             Owner::Blocking
         } else {
             unreachable!("TaskOwner tag {} names no scheduler", self.tag())
+        }
+    }
+
+    /// The scheduler's counters and, if this thread is one of its workers,
+    /// its index; `None` for the blocking pool (whose closures are not
+    /// counted as tasks).
+    #[inline]
+    pub(crate) fn metrics(&self) -> Option<(&MetricsStore, Option<usize>)> {
+        match self.get() {
+            Owner::CurrentThread(shared) => Some((&shared.metrics, shared.current_worker())),
+            Owner::MultiThread(shared) => Some((&shared.metrics, shared.current_worker())),
+            Owner::Blocking => None,
         }
     }
 

@@ -204,9 +204,12 @@ pin_project! {
             // panic from the destructor, and letting it unwind into
             // async-task would abort the process, so it is swallowed.
             let _ = drop_future(this.future);
+            // SAFETY: see the `Send` impl.
+            let meta = unsafe { this.meta.as_ref() };
+            if let Some((metrics, worker)) = meta.owner.metrics() {
+                metrics.task_exited(worker);
+            }
             if *this.registered {
-                // SAFETY: see the `Send` impl.
-                let meta = unsafe { this.meta.as_ref() };
                 if let Some(owned) = meta.owned() {
                     owned.deregister(meta);
                 }
@@ -302,6 +305,9 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    if let Some((metrics, worker)) = owner.metrics() {
+        metrics.task_spawned(worker);
+    }
     let builder = Builder::new().metadata(TaskMeta::new(owner, &locality, site));
     let wrap = |meta: &TaskMeta| Harness {
         future: Some(future),

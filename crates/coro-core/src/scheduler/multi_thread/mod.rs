@@ -51,7 +51,7 @@ use std::time::{Duration, Instant};
 use async_task::ScheduleInfo;
 
 use crate::loom::{lock, Arc, AtomicBool, Condvar, Mutex, Ordering};
-use crate::runtime::Handle;
+use crate::runtime::{Handle, MetricsStore};
 use crate::scheduler::inject::Inject;
 use crate::scheduler::parker::{Driver, Parker};
 use crate::scheduler::{spawn_on, TaskOwner};
@@ -88,6 +88,7 @@ pub(crate) struct Shared {
     all_exited: Condvar,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     config: Config,
+    pub(crate) metrics: MetricsStore,
 }
 
 impl Shared {
@@ -116,6 +117,7 @@ impl Shared {
             all_exited: Condvar::new(),
             threads: Mutex::new(Vec::with_capacity(n)),
             config,
+            metrics: MetricsStore::new(n),
         })
     }
 
@@ -153,6 +155,20 @@ impl Shared {
         let owner = TaskOwner::new(self.clone());
         // SAFETY: the bounds above make the future and output `Send`.
         unsafe { spawn_on(owner, future, Locality::Sendable, site) }
+    }
+
+    /// The index of the calling thread if it is one of our workers.
+    #[inline]
+    pub(crate) fn current_worker(&self) -> Option<usize> {
+        worker::current_index(self)
+    }
+
+    pub(crate) fn local_queue_depth(&self, index: usize) -> usize {
+        self.remotes[index].steal.len()
+    }
+
+    pub(crate) fn injection_queue_depth(&self) -> usize {
+        self.inject.len()
     }
 
     fn is_shutdown(&self) -> bool {

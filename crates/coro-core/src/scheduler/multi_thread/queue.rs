@@ -260,6 +260,13 @@ impl<T> Clone for Steal<T> {
 }
 
 impl<T> Steal<T> {
+    /// Tasks in the queue, as seen from another thread (for metrics).
+    pub(crate) fn len(&self) -> usize {
+        let (_, real) = unpack(self.0.head.load(Ordering::Acquire));
+        let tail = self.0.tail.load(Ordering::Acquire);
+        tail.wrapping_sub(real) as usize
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         let (_, real) = unpack(self.0.head.load(Ordering::Acquire));
         let tail = self.0.tail.load(Ordering::Acquire);

@@ -57,6 +57,9 @@ impl Core {
 /// The worker this thread runs, for `schedule_local`.
 struct Context {
     shared: Arc<Shared>,
+    /// The worker's index, also in `Core`, here so that it can be read
+    /// while the core is borrowed.
+    index: usize,
     /// `Some` while a task runs or the worker sleeps in the driver.
     core: RefCell<Option<Box<Core>>>,
 }
@@ -114,6 +117,15 @@ pub(super) fn schedule_local(
     Ok(())
 }
 
+/// The index of the calling thread if it is one of `shared`'s workers.
+#[inline]
+pub(super) fn current_index(shared: &Shared) -> Option<usize> {
+    let cx = CURRENT.get();
+    // SAFETY: see `schedule_local`.
+    (!cx.is_null() && std::ptr::eq(Arc::as_ptr(&unsafe { &*cx }.shared), shared))
+        .then(|| unsafe { &*cx }.index)
+}
+
 /// Whether the calling thread is one of `shared`'s workers.
 pub(super) fn is_worker_of(shared: &Shared) -> bool {
     CURRENT.with(|current| {
@@ -128,6 +140,7 @@ pub(super) fn run(shared: Arc<Shared>, core: Box<Core>, handle: Handle) {
     let _runtime = context::enter_runtime(&handle);
     let cx = Context {
         shared,
+        index: core.index,
         core: RefCell::new(None),
     };
     let previous = CURRENT.with(|c| c.replace(&cx));
@@ -233,6 +246,7 @@ impl Context {
                 continue;
             }
             if let Some(task) = shared.remotes[victim].steal.steal_into(&mut core.local) {
+                shared.metrics.worker(core.index).steals.incr();
                 return Some(task);
             }
         }
@@ -249,9 +263,11 @@ impl Context {
                 shared.notify_parked();
             }
         }
+        let metrics = shared.metrics.worker(core.index);
         *self.core.borrow_mut() = Some(core);
         coop::reset_budget();
         {
+            metrics.polls.incr();
             task.run();
             let mut lifo_polls = 0;
             loop {
@@ -269,6 +285,7 @@ impl Context {
                     next
                 };
                 lifo_polls += 1;
+                metrics.polls.incr();
                 next.run();
             }
         }
@@ -310,6 +327,7 @@ impl Context {
             // Park with the core in the context so that tasks woken by the
             // driver on this thread land in our own queue.
             *self.core.borrow_mut() = Some(core);
+            shared.metrics.worker(index).parks.incr();
             shared.remotes[index].parker.park(None);
             core = self
                 .core
