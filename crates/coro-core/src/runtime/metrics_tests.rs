@@ -107,7 +107,7 @@ fn an_idle_worker_steals_from_a_blocked_one() {
     let steals = metrics.worker_steal_count(0) + metrics.worker_steal_count(1);
     assert!(steals >= 1, "{metrics}");
     let polls = metrics.worker_poll_count(0) + metrics.worker_poll_count(1);
-    assert!(polls >= 1 + 99, "{metrics}");
+    assert!(polls >= 100, "{metrics}"); // the blocker and the 99 stolen
     assert_eq!(metrics.spawned_tasks_count(), 101);
 }
 
