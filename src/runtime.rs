@@ -183,6 +183,7 @@ impl fmt::Debug for Runtime {
 /// ```
 pub struct Builder {
     inner: coro_core::runtime::Builder,
+    start_paused: bool,
 }
 
 impl Builder {
@@ -200,6 +201,7 @@ impl Builder {
     pub fn new() -> Builder {
         Builder {
             inner: coro_core::runtime::Builder::new(),
+            start_paused: false,
         }
     }
 
@@ -282,6 +284,34 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused (virtual time, for tests):
+    /// see [`coro::time::pause`](crate::time::pause). Whenever the runtime
+    /// is idle, the clock jumps to the next timer, so sleeps end at once
+    /// and in deadline order. Works on both flavors: on the multi-thread
+    /// runtime the clock jumps only when every worker is idle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use coro::time::{sleep, Instant};
+    ///
+    /// let rt = coro::Runtime::builder().worker_threads(2).start_paused(true).build().unwrap();
+    /// let slept = rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     let short = coro::spawn(sleep(Duration::from_secs(2)));
+    ///     let long = coro::spawn(sleep(Duration::from_secs(5)));
+    ///     short.await.unwrap();
+    ///     long.await.unwrap();
+    ///     start.elapsed()
+    /// });
+    /// assert_eq!(slept, Duration::from_secs(5));
+    /// ```
+    pub fn start_paused(&mut self, paused: bool) -> &mut Self {
+        self.start_paused = paused;
+        self
+    }
+
     /// Creates the runtime with a fresh reactor, starting its threads.
     ///
     /// # Errors
@@ -297,6 +327,9 @@ impl Builder {
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
         let reactor = coro_reactor::Reactor::new()?;
+        if self.start_paused {
+            reactor.pause();
+        }
         let inner = self.inner.park(reactor).build()?;
         Ok(Runtime { inner })
     }

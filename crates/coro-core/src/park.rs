@@ -94,6 +94,43 @@ pub trait Park: Send + Sync + 'static {
     fn metrics(&self) -> DriverMetrics {
         DriverMetrics::default()
     }
+
+    /// Whether the driver wants to hear, through
+    /// [`park_idle`](Park::park_idle), when its whole runtime is idle.
+    /// coro-reactor does while its clock is paused: that is when virtual
+    /// time jumps to the next timer. The default is `false`, and the
+    /// runtime then never computes idleness.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::park::{Park, ThreadPark};
+    ///
+    /// assert!(!ThreadPark::new().wants_idle());
+    /// ```
+    fn wants_idle(&self) -> bool {
+        false
+    }
+
+    /// Called instead of `park(None)` when [`wants_idle`](Park::wants_idle)
+    /// and no thread of the runtime has work: every worker is parked, no
+    /// task is queued and no blocking closure runs. `still_idle` re-checks
+    /// that (work may arrive from another thread at any moment); call it
+    /// right before acting on idleness. The default parks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro_core::park::{Park, ThreadPark};
+    ///
+    /// let park = ThreadPark::new();
+    /// park.unpark();
+    /// park.park_idle(&|| true); // the default: `park(None)`, which takes the token
+    /// ```
+    fn park_idle(&self, still_idle: &dyn Fn() -> bool) {
+        let _ = still_idle;
+        self.park(None);
+    }
 }
 
 /// A driver's counters, returned by [`Park::metrics`].

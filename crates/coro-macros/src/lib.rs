@@ -115,8 +115,10 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Test functions cannot take arguments, and must not carry a `#[test]` attribute of their own
 /// (`#[coro::test]` adds it).
 ///
-/// `start_paused = true` (virtual time, where sleeps complete at once and in order) is not
-/// accepted yet: it arrives with the timers of the `coro::time` module.
+/// - `start_paused = true`: virtual time. The runtime's clock starts paused, and whenever the
+///   runtime is idle it jumps to the next timer, so sleeps complete at once and in deadline
+///   order while `coro::time::Instant::now()` moves by exactly the time slept (see
+///   `coro::time::pause`). Works with both flavors.
 ///
 /// # Examples
 ///
@@ -127,6 +129,13 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// async fn spawned_task_returns_its_value() {
 ///     let value = coro::spawn(async { 5 }).await.unwrap();
 ///     assert_eq!(value, 5);
+/// }
+///
+/// #[coro::test(start_paused = true)]
+/// async fn an_hour_passes_at_once() {
+///     let start = coro::time::Instant::now();
+///     coro::time::sleep(std::time::Duration::from_secs(3600)).await;
+///     assert_eq!(start.elapsed(), std::time::Duration::from_secs(3600));
 /// }
 ///
 /// #[coro::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,6 +183,7 @@ enum Flavor {
 struct Config {
     flavor: Flavor,
     worker_threads: Option<usize>,
+    start_paused: bool,
 }
 
 impl Config {
@@ -181,11 +191,17 @@ impl Config {
         Config {
             flavor: kind.default_flavor(),
             worker_threads: None,
+            start_paused: false,
         }
     }
 }
 
-const VALID_ARGS: &str = "`flavor` and `worker_threads`";
+fn valid_args(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Main => "`flavor` and `worker_threads`",
+        Kind::Test => "`flavor`, `worker_threads` and `start_paused`",
+    }
+}
 const VALID_FLAVORS: &str = "`\"current_thread\"` and `\"multi_thread\"`";
 
 fn entry(args: TokenStream2, item: TokenStream2, kind: Kind) -> TokenStream2 {
@@ -333,6 +349,7 @@ fn parse_config(args: TokenStream2, kind: Kind) -> syn::Result<Config> {
     };
     let mut flavor: Option<Flavor> = None;
     let mut worker_threads: Option<(usize, &Meta)> = None;
+    let mut start_paused: Option<bool> = None;
 
     for meta in &metas {
         let name = match meta.path().get_ident() {
@@ -366,16 +383,31 @@ fn parse_config(args: TokenStream2, kind: Kind) -> syn::Result<Config> {
                     Err(e) => push(e),
                 }
             }
-            "start_paused" => push(Error::new_spanned(
+            "start_paused" if kind == Kind::Main => push(Error::new_spanned(
                 meta,
-                "`start_paused` is not supported yet: virtual time arrives with the \
-                 `coro::time` module and its timers; remove `start_paused` for now",
+                "`start_paused` is for tests: a program's `main` runs on real time; use it \
+                 with `#[coro::test(start_paused = true)]`, or pause the clock with \
+                 `coro::time::pause()`",
             )),
+            "start_paused" => {
+                if start_paused.is_some() {
+                    push(Error::new_spanned(
+                        meta.path(),
+                        "duplicate `start_paused` argument",
+                    ));
+                    continue;
+                }
+                match parse_bool(meta, "start_paused = true") {
+                    Ok(b) => start_paused = Some(b),
+                    Err(e) => push(e),
+                }
+            }
             _ => push(Error::new_spanned(
                 meta.path(),
                 format!(
-                    "unknown argument `{name}` for `{}`; the valid arguments are {VALID_ARGS}",
-                    kind.attr()
+                    "unknown argument `{name}` for `{}`; the valid arguments are {}",
+                    kind.attr(),
+                    valid_args(kind)
                 ),
             )),
         }
@@ -406,6 +438,7 @@ fn parse_config(args: TokenStream2, kind: Kind) -> syn::Result<Config> {
         None => Ok(Config {
             flavor: flavor.unwrap_or(kind.default_flavor()),
             worker_threads: worker_threads.map(|(n, _)| n),
+            start_paused: start_paused.unwrap_or(false),
         }),
     }
 }
@@ -415,6 +448,18 @@ fn value<'a>(meta: &'a Meta, example: &str) -> syn::Result<&'a Expr> {
     match meta {
         Meta::NameValue(nv) => Ok(&nv.value),
         _ => Err(Error::new_spanned(meta, format!("expected `{example}`"))),
+    }
+}
+
+fn parse_bool(meta: &Meta, example: &str) -> syn::Result<bool> {
+    match value(meta, example)? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => Ok(b.value),
+        other => Err(Error::new_spanned(
+            other,
+            format!("expected `true` or `false`, as in `{example}`"),
+        )),
     }
 }
 
@@ -518,6 +563,9 @@ fn expand(input: ItemFn, kind: Kind, config: &Config) -> TokenStream2 {
     }
     if let Some(n) = config.worker_threads {
         builder = quote!(#builder.worker_threads(#n));
+    }
+    if config.start_paused {
+        builder = quote!(#builder.start_paused(true));
     }
 
     let test_attr = match kind {

@@ -18,7 +18,11 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-pub use std::time::Instant;
+mod clock;
+mod instant;
+
+pub use clock::{advance, pause, resume};
+pub use instant::Instant;
 
 use coro_core::coop;
 use coro_reactor::Timer;
@@ -58,7 +62,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
-        timer: Timer::new(deadline),
+        timer: Timer::new(deadline.into_std()),
     }
 }
 
@@ -104,7 +108,7 @@ impl Sleep {
     /// assert_eq!(sleep_until(deadline).deadline(), deadline);
     /// ```
     pub fn deadline(&self) -> Instant {
-        self.timer.deadline()
+        Instant::from_std(self.timer.deadline())
     }
 
     /// Whether the deadline has passed.
@@ -118,7 +122,7 @@ impl Sleep {
     /// assert!(!coro::time::sleep(Duration::from_secs(60)).is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.timer.deadline() <= Instant::now()
+        self.deadline() <= Instant::now()
     }
 
     /// Moves the deadline; the sleep is pending again until it passes.
@@ -136,7 +140,7 @@ impl Sleep {
     /// });
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        self.timer.reset(deadline);
+        self.timer.reset(deadline.into_std());
     }
 }
 

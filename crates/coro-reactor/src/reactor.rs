@@ -46,6 +46,7 @@ use slab::Slab;
 use crate::io::readiness::{ScheduledIo, READABLE, READ_CLOSED, SHUTDOWN, WRITABLE, WRITE_CLOSED};
 use crate::loom::{lock, Mutex};
 use crate::sys::{self, Notifier, OsEvent};
+use crate::time::clock::Clock;
 use crate::time::store::TimerStore;
 
 /// The I/O and timer driver of one coro runtime (or of the fallback thread).
@@ -79,6 +80,8 @@ pub struct Reactor {
     /// collected during the turn (kept to reuse their allocations).
     turn: Mutex<TurnBuffers>,
     pub(crate) timers: TimerStore,
+    /// The timeline of `timers`: real time, or virtual while paused.
+    pub(crate) clock: Clock,
     /// How many sources are registered. A non-blocking turn with none
     /// skips the `epoll_wait` syscall: nothing could be ready.
     registered: AtomicUsize,
@@ -164,6 +167,7 @@ impl Reactor {
             ));
         }
         let (notifier, events) = sys::waiter(&poller);
+        let clock = Clock::new();
         Ok(Arc::new(Reactor {
             poller,
             notifier,
@@ -175,7 +179,8 @@ impl Reactor {
                 events,
                 wakers: Vec::new(),
             }),
-            timers: TimerStore::new(),
+            timers: TimerStore::new(clock.origin()),
+            clock,
             registered: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
             io_events: AtomicU64::new(0),
@@ -212,6 +217,113 @@ impl Reactor {
         coro_core::runtime::Handle::try_current()
             .and_then(|handle| handle.park_as::<Reactor>())
             .unwrap_or_else(|| crate::fallback::reactor().clone())
+    }
+
+    /// The current instant on this reactor's clock: `Instant::now()`
+    /// unless the clock was paused (see [`pause`](Self::pause)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use coro_reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new().unwrap();
+    /// let before = Instant::now();
+    /// assert!(reactor.now() >= before);
+    /// reactor.pause();
+    /// let paused_at = reactor.now();
+    /// std::thread::sleep(Duration::from_millis(1));
+    /// assert_eq!(reactor.now(), paused_at);
+    /// ```
+    pub fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// Stops this reactor's clock: [`now`](Self::now) stands still, and
+    /// moves only by [`advance`](Self::advance) or, when the runtime is
+    /// idle, by jumping to the next timer's deadline. The paused instant is
+    /// rounded up to the timer wheel's next millisecond. No-op if paused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = coro_reactor::Reactor::new().unwrap();
+    /// reactor.pause();
+    /// assert!(reactor.is_paused());
+    /// ```
+    pub fn pause(&self) {
+        self.clock.pause();
+    }
+
+    /// Lets a paused clock run at real speed again, from where it stands.
+    /// No-op if it runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = coro_reactor::Reactor::new().unwrap();
+    /// reactor.pause();
+    /// reactor.resume();
+    /// assert!(!reactor.is_paused());
+    /// ```
+    pub fn resume(&self) {
+        self.clock.resume();
+        // A sleeping turn waits with no timeout while paused: give it one.
+        self.notify();
+    }
+
+    /// Whether the clock is paused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!coro_reactor::Reactor::new().unwrap().is_paused());
+    /// ```
+    pub fn is_paused(&self) -> bool {
+        self.clock.is_paused()
+    }
+
+    /// Moves a paused clock forward by `by`, firing the timers it passes
+    /// in deadline order (each one's task is woken with the clock at that
+    /// timer's deadline, so tasks woken earlier are queued first), and
+    /// leaves the clock at `now() + by`, which is what those tasks see when
+    /// they run.
+    ///
+    /// # Panics
+    ///
+    /// If the clock is not paused: pause it first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let reactor = coro_reactor::Reactor::new().unwrap();
+    /// reactor.pause();
+    /// let start = reactor.now();
+    /// reactor.advance(Duration::from_secs(5));
+    /// assert_eq!(reactor.now() - start, Duration::from_secs(5));
+    /// ```
+    #[track_caller]
+    pub fn advance(&self, by: Duration) {
+        let target = self.clock.now().checked_add(by);
+        assert!(
+            self.clock.is_paused(),
+            "`coro::time::advance` needs a paused clock: call `coro::time::pause()` first, \
+             or build the runtime with `start_paused(true)` / `#[coro::test(start_paused = true)]`"
+        );
+        let target =
+            target.expect("coro::time::advance: the clock would pass the end of `Instant`'s range");
+        let mut wakers = Vec::new();
+        while let Some(next) = self.timers.next_deadline().filter(|&next| next <= target) {
+            self.clock.advance_to(next);
+            self.timers.fire_due(next, &mut wakers);
+            self.wake_all(&mut wakers);
+        }
+        self.clock.advance_to(target);
+        self.timers.fire_due(target, &mut wakers);
+        self.wake_all(&mut wakers);
     }
 
     /// Whether the runtime that owned this reactor has shut down.
@@ -283,14 +395,14 @@ impl Reactor {
     }
 
     /// One turn (see the module docs). Returns at once if another thread
-    /// is taking a turn.
-    fn turn(&self, timeout: Option<Duration>) {
+    /// is taking a turn. Returns how many tasks it woke.
+    fn turn(&self, timeout: Option<Duration>) -> usize {
         let Ok(mut buffers) = self.turn.try_lock() else {
-            return;
+            return 0;
         };
         let TurnBuffers { events, wakers } = &mut *buffers;
 
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut next_timer = self.timers.fire_due(now, wakers);
         let mut wait = timeout;
         let mut published = false;
@@ -303,7 +415,9 @@ impl Reactor {
             next_timer = self.timers.prepare_to_sleep(next_timer);
             published = true;
         }
-        if let Some(deadline) = next_timer {
+        // A paused clock does not move while we sleep: its timers fire
+        // when `park_idle` or `advance` moves it, not after a real wait.
+        if let Some(deadline) = next_timer.filter(|_| !self.clock.is_paused()) {
             let until_timer = deadline.saturating_duration_since(now);
             wait = Some(wait.map_or(until_timer, |w| w.min(until_timer)));
         }
@@ -315,8 +429,7 @@ impl Reactor {
             // A poll with no sources: no syscall. (A source registered this
             // instant is polled by the next turn. A turn that published a
             // sleep deadline goes on, so that `woke_up` below clears it.)
-            self.wake_all(wakers);
-            return;
+            return self.wake_all(wakers);
         }
 
         // Readiness is recorded under the source lock, taken once for the
@@ -344,18 +457,20 @@ impl Reactor {
             debug_assert!(false, "waiting for OS events failed: {error}");
             std::thread::sleep(Duration::from_millis(1));
         }
-        self.timers.fire_due(Instant::now(), wakers);
+        self.timers.fire_due(self.clock.now(), wakers);
 
-        self.wake_all(wakers);
+        self.wake_all(wakers)
     }
 
-    /// Wakes what a turn collected. Waking schedules tasks, which may call
-    /// back into this reactor (`notify`), so every lock but the turn buffer
-    /// is released by now.
-    fn wake_all(&self, wakers: &mut Vec<Waker>) {
+    /// Wakes what a turn collected, and says how many. Waking schedules
+    /// tasks, which may call back into this reactor (`notify`), so every
+    /// lock but the turn buffer is released by now.
+    fn wake_all(&self, wakers: &mut Vec<Waker>) -> usize {
+        let woken = wakers.len();
         for waker in wakers.drain(..) {
             waker.wake();
         }
+        woken
     }
 }
 
@@ -401,6 +516,36 @@ fn dispatch(slab: &Slab<Source>, event: OsEvent, wakers: &mut Vec<Waker>) {
 impl Park for Reactor {
     fn park(&self, timeout: Option<Duration>) {
         self.turn(timeout);
+    }
+
+    fn wants_idle(&self) -> bool {
+        self.clock.is_paused()
+    }
+
+    /// The runtime is idle. With the clock paused: dispatch whatever I/O
+    /// is ready (a ready socket is never pre-empted by a jump); if that
+    /// woke nobody, jump the clock to the next timer and fire it. Repeats
+    /// while a jump fires nothing (the wheel may only cascade a timer
+    /// closer), and sleeps for real if no timer is pending.
+    fn park_idle(&self, still_idle: &dyn Fn() -> bool) {
+        if !self.clock.is_paused() {
+            self.turn(None);
+            return;
+        }
+        loop {
+            if self.turn(Some(Duration::ZERO)) > 0 {
+                return;
+            }
+            let Some(next) = self.timers.next_deadline() else {
+                // Nothing to jump to: wait for I/O or a wake-up.
+                self.turn(None);
+                return;
+            };
+            if !still_idle() || !self.clock.is_paused() {
+                return;
+            }
+            self.clock.advance_to(next);
+        }
     }
 
     fn unpark(&self) {

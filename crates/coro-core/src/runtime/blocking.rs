@@ -104,6 +104,13 @@ impl BlockingPool {
         handle
     }
 
+    /// Whether a closure runs or waits to run (virtual time does not jump
+    /// meanwhile: its result may be what the runtime waits for).
+    pub(crate) fn is_busy(&self) -> bool {
+        let state = lock(&self.shared.state);
+        state.threads > state.idle || !state.queue.is_empty()
+    }
+
     /// Threads of the pool, and how many of them are idle.
     pub(crate) fn thread_counts(&self) -> (usize, usize) {
         let state = lock(&self.shared.state);
@@ -200,6 +207,17 @@ impl Shared {
         // when it finishes its current one.
     }
 
+    /// The last busy thread is going idle: a driver waiting for the whole
+    /// runtime to be idle (a paused clock) must look again, since it
+    /// skipped its jump while this thread worked.
+    fn pool_went_idle(&self) {
+        if let Some(inner) = self.handle.upgrade() {
+            if inner.park_hook.wants_idle() {
+                inner.park_hook.unpark();
+            }
+        }
+    }
+
     fn spawn_thread(self: &Arc<Self>, id: usize) -> io::Result<std::thread::JoinHandle<()>> {
         let shared = self.clone();
         std::thread::Builder::new()
@@ -226,6 +244,9 @@ impl Shared {
                 break;
             }
             state.idle += 1;
+            if state.idle == state.threads {
+                self.pool_went_idle();
+            }
             let (guard, timeout) = self
                 .work_ready
                 .wait_timeout(state, self.keep_alive)

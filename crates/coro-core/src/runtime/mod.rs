@@ -125,9 +125,15 @@ impl Runtime {
             Scheduler::CurrentThread(shared) => {
                 current_thread::block_on(shared, &self.handle, future)
             }
-            Scheduler::MultiThread(_) => {
+            Scheduler::MultiThread(shared) => {
                 let _driving = context::enter_runtime(&self.handle);
-                park_thread::block_on(future)
+                let park = &self.handle.inner.park_hook;
+                park_thread::block_on(future, &shared.block_on_busy, || {
+                    // A paused clock may jump now: wake the driver to look.
+                    if park.wants_idle() {
+                        park.unpark();
+                    }
+                })
             }
         }
     }

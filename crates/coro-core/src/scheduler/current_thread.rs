@@ -241,7 +241,7 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, handle: &Handle, future:
     loop {
         let core = lock(&shared.core).take();
         if let Some(core) = core {
-            return run_with_core(shared, core, future);
+            return run_with_core(shared, handle, core, future);
         }
         // Another thread is running the scheduler. Poll our future with a
         // thread waker until it finishes or the core comes back.
@@ -267,6 +267,7 @@ impl Wake for ThreadWaker {
 
 fn run_with_core<F: Future>(
     shared: &Arc<Shared>,
+    handle: &Handle,
     core: Box<Core>,
     mut future: std::pin::Pin<&mut F>,
 ) -> F::Output {
@@ -340,7 +341,16 @@ fn run_with_core<F: Future>(
             // Our future is ready to make progress; poll it before parking.
         } else if running.core.borrow().queue.is_empty() && shared.inject.is_empty() {
             shared.metrics.worker(0).parks.incr();
-            shared.parker.park(None);
+            let idle = || {
+                shared.inject.is_empty()
+                    && !main_waker.woken.load(Ordering::Acquire)
+                    && !handle.inner.blocking.is_busy()
+            };
+            if shared.parker.driver().wants_idle() && idle() {
+                shared.parker.park_idle(&idle);
+            } else {
+                shared.parker.park(None);
+            }
             until_driver = config.event_interval;
         }
     })

@@ -65,6 +65,11 @@ impl Driver {
         self.in_use.store(false, Ordering::Release);
     }
 
+    /// Whether the driver wants `park_idle` calls (see `Park::wants_idle`).
+    pub(crate) fn wants_idle(&self) -> bool {
+        self.park.wants_idle()
+    }
+
     /// Polls the driver without blocking, if no other thread is in it.
     /// Workers call this regularly while busy so that I/O readiness is not
     /// starved by a long stream of runnable tasks.
@@ -110,14 +115,35 @@ impl Parker {
             return;
         }
         if self.driver.try_acquire() {
-            self.park_driver(timeout);
+            self.park_driver(|park| park.park(timeout));
             self.driver.release();
         } else {
             self.park_condvar(timeout);
         }
     }
 
-    fn park_driver(&self, timeout: Option<Duration>) {
+    /// `park(None)` for a thread that found its whole runtime idle (see
+    /// `Park::park_idle`). If another thread holds the driver, it went to
+    /// sleep there before the runtime was idle and so would not act on it:
+    /// it is woken to look again, and we sleep on our condvar.
+    pub(crate) fn park_idle(&self, still_idle: &dyn Fn() -> bool) {
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            return;
+        }
+        if self.driver.try_acquire() {
+            self.park_driver(|park| park.park_idle(still_idle));
+            self.driver.release();
+        } else {
+            self.driver.park.unpark();
+            self.park_condvar(None);
+        }
+    }
+
+    fn park_driver(&self, park: impl FnOnce(&dyn Park)) {
         match self
             .state
             .compare_exchange(EMPTY, PARKED_DRIVER, Ordering::SeqCst, Ordering::SeqCst)
@@ -129,7 +155,7 @@ impl Parker {
             }
             Err(actual) => unreachable!("park_driver: inconsistent state {actual}"),
         }
-        self.driver.park.park(timeout);
+        park(&*self.driver.park);
         match self.state.swap(EMPTY, Ordering::SeqCst) {
             // A NOTIFIED here means `unpark` also called `Park::unpark`; the
             // driver may keep that token and return early once next time,

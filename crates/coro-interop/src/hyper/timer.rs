@@ -69,17 +69,20 @@ impl ::hyper::rt::Timer for Timer {
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn ::hyper::rt::Sleep>> {
         Box::pin(Sleep {
-            inner: time::sleep_until(deadline),
+            inner: time::sleep_until(time::Instant::from_std(deadline)),
         })
     }
 
     fn now(&self) -> Instant {
-        time::Instant::now()
+        time::Instant::now().into_std()
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn ::hyper::rt::Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<Sleep>() {
-            Some(ours) => ours.get_mut().inner.reset(new_deadline),
+            Some(ours) => ours
+                .get_mut()
+                .inner
+                .reset(time::Instant::from_std(new_deadline)),
             None => *sleep = self.sleep_until(new_deadline),
         }
     }

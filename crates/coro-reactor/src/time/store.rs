@@ -75,10 +75,11 @@ pub(crate) struct TimerStore {
 const AWAKE: u64 = 0;
 
 impl TimerStore {
-    pub(crate) fn new() -> TimerStore {
+    /// A store whose tick 0 is `start` (the reactor clock's origin).
+    pub(crate) fn new(start: Instant) -> TimerStore {
         let shards = std::thread::available_parallelism().map_or(1, usize::from);
         TimerStore {
-            start: Instant::now(),
+            start,
             shards: (0..shards)
                 .map(|_| Shard(Mutex::new(Wheel::new())))
                 .collect(),
@@ -200,6 +201,19 @@ impl TimerStore {
         for shard in self.shards.iter() {
             lock(&shard.0).advance(u64::MAX, &mut |waker| wakers.push(waker));
         }
+    }
+
+    /// The earliest pending deadline, without firing anything.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        if self.entries.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let next = self
+            .shards
+            .iter()
+            .filter_map(|shard| lock(&shard.0).next_expiration())
+            .min()?;
+        Some(self.instant_of(next))
     }
 
     /// Timers waiting to fire, over all shards.

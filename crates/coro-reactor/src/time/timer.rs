@@ -103,7 +103,7 @@ impl Timer {
         match self.registered {
             Some(handle) => self.reactor.timers.poll(handle, cx.waker()),
             None => {
-                if self.deadline <= Instant::now() {
+                if self.deadline <= self.reactor.clock.now() {
                     return Poll::Ready(());
                 }
                 let timers = &self.reactor.timers;

@@ -164,6 +164,11 @@ impl Idle {
     }
 
     /// Whether `worker` is in the sleepers list.
+    /// Whether every worker is parked (none running or searching).
+    pub(crate) fn all_parked(&self) -> bool {
+        num_unparked(self.state.load(Ordering::SeqCst)) == 0
+    }
+
     pub(crate) fn is_parked(&self, worker: usize) -> bool {
         lock(&self.sleepers).contains(&worker)
     }

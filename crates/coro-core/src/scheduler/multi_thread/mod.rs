@@ -89,6 +89,9 @@ pub(crate) struct Shared {
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     config: Config,
     pub(crate) metrics: MetricsStore,
+    /// Threads inside `Runtime::block_on` that are polling their future or
+    /// about to (`runtime/park_thread.rs`): the runtime is not idle then.
+    pub(crate) block_on_busy: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Shared {
@@ -118,6 +121,7 @@ impl Shared {
             threads: Mutex::new(Vec::with_capacity(n)),
             config,
             metrics: MetricsStore::new(n),
+            block_on_busy: Default::default(),
         })
     }
 

@@ -57,6 +57,8 @@ impl Core {
 /// The worker this thread runs, for `schedule_local`.
 struct Context {
     shared: Arc<Shared>,
+    /// The runtime, for the blocking pool's state when deciding idleness.
+    handle: Handle,
     /// The worker's index, also in `Core`, here so that it can be read
     /// while the core is borrowed.
     index: usize,
@@ -138,8 +140,10 @@ pub(super) fn is_worker_of(shared: &Shared) -> bool {
 /// Body of a worker thread.
 pub(super) fn run(shared: Arc<Shared>, core: Box<Core>, handle: Handle) {
     let _runtime = context::enter_runtime(&handle);
+    let handle = handle.clone();
     let cx = Context {
         shared,
+        handle,
         index: core.index,
         core: RefCell::new(None),
     };
@@ -328,7 +332,7 @@ impl Context {
             // driver on this thread land in our own queue.
             *self.core.borrow_mut() = Some(core);
             shared.metrics.worker(index).parks.incr();
-            shared.remotes[index].parker.park(None);
+            self.sleep(index);
             core = self
                 .core
                 .borrow_mut()
@@ -356,6 +360,34 @@ impl Context {
         // Shutdown: leave the sleepers list so counters stay consistent.
         shared.idle.unpark_worker_by_id(index);
         core
+    }
+}
+
+impl Context {
+    /// Sleeps in the parker; through `park_idle` if the driver wants to
+    /// know (a paused clock) and the whole runtime is idle.
+    fn sleep(&self, index: usize) {
+        let shared = &*self.shared;
+        let parker = &shared.remotes[index].parker;
+        if !parker.driver().wants_idle() {
+            parker.park(None);
+            return;
+        }
+        let blocking = &self.handle.inner.blocking;
+        let idle = || {
+            shared.idle.all_parked()
+                && shared
+                    .block_on_busy
+                    .load(std::sync::atomic::Ordering::SeqCst)
+                    == 0
+                && !shared.has_visible_work()
+                && !blocking.is_busy()
+        };
+        if idle() {
+            parker.park_idle(&idle);
+        } else {
+            parker.park(None);
+        }
     }
 }
 

@@ -1,0 +1,2 @@
+#[coro::main(start_paused = true)]
+async fn main() {}

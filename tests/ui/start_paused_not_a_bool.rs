@@ -1,0 +1,4 @@
+#[coro::test(start_paused = "yes")]
+async fn paused() {}
+
+fn main() {}

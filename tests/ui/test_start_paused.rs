@@ -1,4 +1,0 @@
-#[coro::test(start_paused = true)]
-async fn paused() {}
-
-fn main() {}
