@@ -100,15 +100,15 @@ pub fn resume() {
 /// use std::time::Duration;
 /// use coro::time::{advance, sleep, Instant};
 ///
-/// #[coro::test(start_paused = true)]
-/// async fn five_seconds_later() {
+/// coro::block_on(async {
+///     coro::time::pause();
 ///     let start = Instant::now();
 ///     let nap = coro::spawn(sleep(Duration::from_secs(5)));
+///     coro::yield_now().await; // the nap registers its timer
 ///     advance(Duration::from_secs(5)).await;
 ///     assert!(nap.is_finished());
 ///     assert_eq!(start.elapsed(), Duration::from_secs(5));
-/// }
-/// # five_seconds_later();
+/// });
 /// ```
 pub async fn advance(duration: Duration) {
     runtime_reactor("advance").advance(duration);

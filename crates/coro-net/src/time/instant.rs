@@ -22,13 +22,13 @@ use std::time::Duration;
 /// use std::time::Duration;
 /// use coro::time::Instant;
 ///
-/// #[coro::test(start_paused = true)]
-/// async fn an_hour_in_no_time() {
+/// // In a test: `#[coro::test(start_paused = true)]` builds this runtime.
+/// let rt = coro::Runtime::builder().current_thread().start_paused(true).build().unwrap();
+/// rt.block_on(async {
 ///     let start = Instant::now();
-///     coro::time::sleep(Duration::from_secs(3600)).await;
+///     coro::time::sleep(Duration::from_secs(3600)).await; // no real waiting
 ///     assert_eq!(start.elapsed(), Duration::from_secs(3600));
-/// }
-/// # an_hour_in_no_time();
+/// });
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant {
