@@ -12,7 +12,7 @@ use std::io;
 use std::time::Duration;
 
 pub use coro_core::park::{Park, ThreadPark};
-pub use coro_core::runtime::{EnterGuard, Handle};
+pub use coro_core::runtime::{BlockingReport, EnterGuard, Handle, RuntimeMetrics};
 
 use crate::task::JoinHandle;
 
@@ -309,6 +309,54 @@ impl Builder {
     /// ```
     pub fn start_paused(&mut self, paused: bool) -> &mut Self {
         self.start_paused = paused;
+        self
+    }
+
+    /// Turns the blocking watchdog on (see
+    /// [`coro_core::runtime::Builder::blocking_threshold`]): a task inside
+    /// one poll for longer than `threshold` is reported while it still
+    /// blocks, and again when it returns. Also set by the environment
+    /// variable `CORO_BLOCKING_THRESHOLD_MS`.
+    ///
+    /// # Panics
+    ///
+    /// If `threshold` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = coro::Runtime::builder()
+    ///     .blocking_threshold(Duration::from_millis(100))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    #[track_caller]
+    pub fn blocking_threshold(&mut self, threshold: Duration) -> &mut Self {
+        self.inner.blocking_threshold(threshold);
+        self
+    }
+
+    /// Calls `hook` with every blocking-watchdog report
+    /// ([`BlockingReport`]); turns the watchdog on with a 100 ms threshold
+    /// unless one is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro::Runtime::builder()
+    ///     .on_blocking(|report| eprintln!("{report}"))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn on_blocking<F>(&mut self, hook: F) -> &mut Self
+    where
+        F: Fn(&BlockingReport) + Send + Sync + 'static,
+    {
+        self.inner.on_blocking(hook);
         self
     }
 

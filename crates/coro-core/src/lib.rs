@@ -76,6 +76,8 @@ mod scheduler;
 pub mod sync;
 #[cfg(not(loom))]
 pub mod task;
+#[cfg(not(loom))]
+mod trace;
 
 #[cfg(not(loom))]
 pub use runtime::Runtime;

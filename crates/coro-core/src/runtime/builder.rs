@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::park::{Park, ThreadPark};
 use crate::runtime::blocking::BlockingPool;
+use crate::runtime::watchdog::{self, BlockingReport, Watchdog};
 use crate::runtime::{Handle, HandleInner, Runtime, Scheduler};
 use crate::scheduler::parker::Driver;
 use crate::scheduler::{current_thread, multi_thread};
@@ -40,6 +41,8 @@ pub struct Builder {
     event_interval: u32,
     global_queue_interval: u32,
     park: Option<(Arc<dyn Park>, Arc<dyn std::any::Any + Send + Sync>)>,
+    blocking_threshold: Option<Duration>,
+    on_blocking: Option<watchdog::Hook>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -67,6 +70,8 @@ impl Builder {
             event_interval: 61,
             global_queue_interval: 31,
             park: None,
+            blocking_threshold: None,
+            on_blocking: None,
         }
     }
 
@@ -188,11 +193,73 @@ impl Builder {
         self
     }
 
+    /// Turns the blocking watchdog on: a task that stays inside one poll
+    /// longer than `threshold` (a blocking call such as
+    /// `std::thread::sleep`, a lock held across a slow operation, a long
+    /// computation) is reported while it still blocks its worker, and again
+    /// when it returns; see [`BlockingReport`]. Reports go to stderr (to
+    /// `tracing` with that feature) and to [`on_blocking`](Self::on_blocking).
+    ///
+    /// Off by default. Without this call the environment variable
+    /// `CORO_BLOCKING_THRESHOLD_MS` sets it (empty: 100 ms, gevent's
+    /// default). It costs a monitor thread, and a few stores per poll.
+    ///
+    /// # Panics
+    ///
+    /// If `threshold` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = coro_core::runtime::Builder::new()
+    ///     .blocking_threshold(Duration::from_millis(100))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    #[track_caller]
+    pub fn blocking_threshold(&mut self, threshold: Duration) -> &mut Self {
+        assert!(
+            threshold > Duration::ZERO,
+            "`blocking_threshold(0)` would report every poll; use a threshold such as \
+             Duration::from_millis(100), or leave the watchdog off"
+        );
+        self.blocking_threshold = Some(threshold);
+        self
+    }
+
+    /// Calls `hook` with every blocking-watchdog report, on the monitor
+    /// thread (while blocked) or on the worker (when the poll returns).
+    /// Turns the watchdog on with a 100 ms threshold unless
+    /// [`blocking_threshold`](Self::blocking_threshold) or
+    /// `CORO_BLOCKING_THRESHOLD_MS` sets one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::runtime::Builder::new()
+    ///     .on_blocking(|report| eprintln!("stall: {report}"))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn on_blocking<F>(&mut self, hook: F) -> &mut Self
+    where
+        F: Fn(&BlockingReport) + Send + Sync + 'static,
+    {
+        self.on_blocking = Some(Arc::new(hook));
+        self
+    }
+
     /// Creates the runtime, starting its worker threads.
     ///
     /// # Errors
     ///
-    /// Returns the OS error if a worker thread cannot be spawned.
+    /// Returns the OS error if a worker thread cannot be spawned, and
+    /// `InvalidInput` if `CORO_BLOCKING_THRESHOLD_MS` is not a number of
+    /// milliseconds.
     ///
     /// # Examples
     ///
@@ -206,6 +273,14 @@ impl Builder {
             let park = Arc::new(ThreadPark::new());
             (park.clone(), park)
         });
+        let threshold = match self.blocking_threshold {
+            Some(threshold) => Some(threshold),
+            None => watchdog::threshold_from_env()?,
+        };
+        let threshold = threshold.or(self
+            .on_blocking
+            .as_ref()
+            .map(|_| watchdog::DEFAULT_THRESHOLD));
         let driver = Driver::new(park.clone());
         let scheduler = match self.flavor {
             Flavor::CurrentThread => Scheduler::CurrentThread(current_thread::Shared::new(
@@ -230,6 +305,19 @@ impl Builder {
                 ))
             }
         };
+        let workers = match &scheduler {
+            Scheduler::CurrentThread(_) => 1,
+            Scheduler::MultiThread(shared) => shared.num_workers(),
+        };
+        let watchdog = match threshold {
+            Some(threshold) => Some(Watchdog::start(
+                threshold,
+                self.on_blocking.clone(),
+                workers,
+                &self.thread_name,
+            )?),
+            None => None,
+        };
         let inner = Arc::new_cyclic(|weak| HandleInner {
             scheduler,
             blocking: BlockingPool::new(
@@ -240,6 +328,7 @@ impl Builder {
             ),
             park: park_any,
             park_hook: park,
+            watchdog,
         });
         let handle = Handle { inner };
         if let Scheduler::MultiThread(shared) = &handle.inner.scheduler {

@@ -13,17 +13,21 @@ pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
 mod handle;
-mod metrics;
+pub(crate) mod metrics;
 #[cfg(test)]
 mod metrics_tests;
 mod park_thread;
 #[cfg(test)]
 mod tests;
+pub(crate) mod watchdog;
+#[cfg(test)]
+mod watchdog_tests;
 
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle};
 pub(crate) use metrics::MetricsStore;
 pub use metrics::RuntimeMetrics;
+pub use watchdog::BlockingReport;
 
 use std::fmt;
 use std::future::Future;
@@ -47,6 +51,8 @@ pub(crate) struct HandleInner {
     pub(crate) park: std::sync::Arc<dyn std::any::Any + Send + Sync>,
     /// The same object as a `Park`, told when the runtime shuts down.
     pub(crate) park_hook: std::sync::Arc<dyn crate::park::Park>,
+    /// The blocking watchdog, if a threshold was set.
+    pub(crate) watchdog: Option<std::sync::Arc<watchdog::Watchdog>>,
 }
 
 /// A coro runtime: a scheduler, its worker threads and a blocking pool.
@@ -214,6 +220,9 @@ impl Runtime {
             Scheduler::MultiThread(shared) => shared.shutdown(timeout),
         }
         self.handle.inner.blocking.shutdown(timeout);
+        if let Some(watchdog) = &self.handle.inner.watchdog {
+            watchdog.stop();
+        }
         // Last: every task is gone, so the driver may release what they left.
         self.handle.inner.park_hook.shutdown();
     }

@@ -40,10 +40,11 @@ use std::thread::Thread;
 
 use crate::coop;
 use crate::loom::{lock, Arc};
+use crate::runtime::watchdog::WorkerWatch;
 use crate::runtime::{context, Handle, MetricsStore};
 use crate::scheduler::inject::{release_spare, Inject};
 use crate::scheduler::parker::{Driver, Parker};
-use crate::scheduler::{spawn_on, TaskOwner};
+use crate::scheduler::{self, spawn_on, TaskOwner};
 use crate::task::harness::{cancel, Locality, Runnable};
 use crate::task::id::Site;
 use crate::task::registry::OwnedTasks;
@@ -81,6 +82,8 @@ struct Core {
 struct Running {
     shared: Arc<Shared>,
     core: RefCell<Box<Core>>,
+    /// The blocking watchdog's slot, if the runtime has one.
+    watch: Option<WorkerWatch>,
 }
 
 thread_local! {
@@ -274,6 +277,7 @@ fn run_with_core<F: Future>(
     let running = Running {
         shared: shared.clone(),
         core: RefCell::new(core),
+        watch: handle.inner.watchdog.as_ref().map(|w| w.worker(0)),
     };
     // Puts the core back and clears the thread-local, even on panic.
     struct Release<'a> {
@@ -386,8 +390,7 @@ impl Running {
                 continue;
             }
             coop::reset_budget();
-            metrics.polls.incr();
-            task.run();
+            scheduler::run(task, metrics, self.watch.as_ref());
             budget -= 1;
         }
         let depth = self.core.borrow().queue.len();

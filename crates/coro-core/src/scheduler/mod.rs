@@ -22,6 +22,8 @@ use std::future::Future;
 
 use async_task::ScheduleInfo;
 
+use crate::runtime::metrics::WorkerMetrics;
+use crate::runtime::watchdog::WorkerWatch;
 use crate::task::harness::{self, Locality, Runnable};
 use crate::task::id::Site;
 use crate::task::JoinHandle;
@@ -43,6 +45,24 @@ pub(crate) fn schedule(task: Runnable, info: ScheduleInfo) {
         Owner::CurrentThread(_) => current_thread::schedule(task),
         Owner::MultiThread(_) => multi_thread::schedule(task, info),
         Owner::Blocking => crate::runtime::blocking::schedule(task),
+    }
+}
+
+/// Polls `task` once on a worker: counts the poll and, with a blocking
+/// watchdog, publishes it in the worker's slot (`runtime/watchdog.rs`).
+/// Every scheduler runs tasks through here.
+#[inline]
+pub(crate) fn run(task: Runnable, metrics: &WorkerMetrics, watch: Option<&WorkerWatch>) {
+    metrics.polls.incr();
+    match watch {
+        None => {
+            task.run();
+        }
+        Some(watch) => {
+            watch.begin(task.metadata());
+            task.run();
+            watch.end();
+        }
     }
 }
 

@@ -57,6 +57,11 @@ impl Id {
         NEXT.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// The id whose number is `raw`, if it is not 0.
+    pub(crate) fn from_raw(raw: u64) -> Option<Id> {
+        NonZeroU64::new(raw).map(Id)
+    }
+
     /// The id as a number (never 0).
     ///
     /// # Examples

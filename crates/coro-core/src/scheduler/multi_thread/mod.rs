@@ -167,6 +167,10 @@ impl Shared {
         worker::current_index(self)
     }
 
+    pub(crate) fn num_workers(&self) -> usize {
+        self.remotes.len()
+    }
+
     pub(crate) fn local_queue_depth(&self, index: usize) -> usize {
         self.remotes[index].steal.len()
     }

@@ -12,7 +12,9 @@ use std::cell::{Cell, RefCell};
 
 use crate::coop;
 use crate::loom::Arc;
+use crate::runtime::watchdog::WorkerWatch;
 use crate::runtime::{context, Handle};
+use crate::scheduler;
 use crate::scheduler::multi_thread::{queue, Shared};
 use crate::task::harness::Runnable;
 
@@ -59,6 +61,8 @@ struct Context {
     shared: Arc<Shared>,
     /// The runtime, for the blocking pool's state when deciding idleness.
     handle: Handle,
+    /// This worker's slot of the blocking watchdog, if there is one.
+    watch: Option<WorkerWatch>,
     /// The worker's index, also in `Core`, here so that it can be read
     /// while the core is borrowed.
     index: usize,
@@ -141,9 +145,11 @@ pub(super) fn is_worker_of(shared: &Shared) -> bool {
 pub(super) fn run(shared: Arc<Shared>, core: Box<Core>, handle: Handle) {
     let _runtime = context::enter_runtime(&handle);
     let handle = handle.clone();
+    let watch = handle.inner.watchdog.as_ref().map(|w| w.worker(core.index));
     let cx = Context {
         shared,
         handle,
+        watch,
         index: core.index,
         core: RefCell::new(None),
     };
@@ -271,8 +277,7 @@ impl Context {
         *self.core.borrow_mut() = Some(core);
         coop::reset_budget();
         {
-            metrics.polls.incr();
-            task.run();
+            scheduler::run(task, metrics, self.watch.as_ref());
             let mut lifo_polls = 0;
             loop {
                 let next = {
@@ -289,8 +294,7 @@ impl Context {
                     next
                 };
                 lifo_polls += 1;
-                metrics.polls.incr();
-                next.run();
+                scheduler::run(next, metrics, self.watch.as_ref());
             }
         }
         self.core
