@@ -12,7 +12,9 @@ use std::io;
 use std::time::Duration;
 
 pub use coro_core::park::{Park, ThreadPark};
-pub use coro_core::runtime::{BlockingReport, EnterGuard, Handle, RuntimeMetrics};
+pub use coro_core::runtime::{
+    BlockingReport, Dump, EnterGuard, Handle, RuntimeMetrics, TaskInfo, TaskState,
+};
 
 use crate::task::JoinHandle;
 

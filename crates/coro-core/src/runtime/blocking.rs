@@ -236,6 +236,7 @@ impl Shared {
         loop {
             if let Some(task) = state.queue.pop_front() {
                 drop(state);
+                crate::task::stats::refresh_clock();
                 task.run();
                 state = lock(&self.state);
                 continue;

@@ -12,6 +12,9 @@
 pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
+mod dump;
+#[cfg(test)]
+mod dump_tests;
 mod handle;
 pub(crate) mod metrics;
 #[cfg(test)]
@@ -24,6 +27,7 @@ pub(crate) mod watchdog;
 mod watchdog_tests;
 
 pub use builder::Builder;
+pub use dump::{Dump, TaskInfo, TaskState};
 pub use handle::{EnterGuard, Handle};
 pub(crate) use metrics::MetricsStore;
 pub use metrics::RuntimeMetrics;

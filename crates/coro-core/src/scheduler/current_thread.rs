@@ -48,6 +48,7 @@ use crate::scheduler::{self, spawn_on, TaskOwner};
 use crate::task::harness::{cancel, Locality, Runnable};
 use crate::task::id::Site;
 use crate::task::registry::OwnedTasks;
+use crate::task::stats;
 use crate::task::JoinHandle;
 
 pub(crate) struct Config {
@@ -288,6 +289,7 @@ fn run_with_core<F: Future>(
     impl Drop for Release<'_> {
         fn drop(&mut self) {
             RUNNING.with(|r| r.set(self.previous));
+            stats::set_worker(None);
             let core = std::mem::replace(
                 &mut *self.running.core.borrow_mut(),
                 Box::new(Core {
@@ -307,6 +309,7 @@ fn run_with_core<F: Future>(
         }
     }
     let previous = RUNNING.with(|r| r.replace(&running));
+    stats::set_worker(Some(0));
     let _release = Release {
         shared,
         running: &running,
@@ -339,6 +342,7 @@ fn run_with_core<F: Future>(
         until_driver = running.run_tasks(until_driver);
         if until_driver == 0 {
             // Busy: let the driver dispatch I/O and timers without blocking.
+            stats::refresh_clock();
             shared.parker.driver().poll_now();
             until_driver = config.event_interval;
         } else if main_waker.woken.load(Ordering::Acquire) {
@@ -355,6 +359,7 @@ fn run_with_core<F: Future>(
             } else {
                 shared.parker.park(None);
             }
+            stats::refresh_clock();
             until_driver = config.event_interval;
         }
     })

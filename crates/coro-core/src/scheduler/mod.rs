@@ -41,6 +41,7 @@ use crate::task::JoinHandle;
 /// threads (whose `Arc` keeps the scheduler alive), and clones the owner's
 /// `Arc` before handing the task off from anywhere else.
 pub(crate) fn schedule(task: Runnable, info: ScheduleInfo) {
+    task.metadata().stats().scheduled();
     match task.metadata().owner().get() {
         Owner::CurrentThread(_) => current_thread::schedule(task),
         Owner::MultiThread(_) => multi_thread::schedule(task, info),

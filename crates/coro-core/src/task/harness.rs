@@ -30,12 +30,13 @@ use crate::loom::{AtomicU64, Ordering};
 use crate::scheduler::{schedule, TaskOwner};
 use crate::task::id::{CurrentTask, Id, LazyId, Site};
 use crate::task::registry::OwnedTasks;
+use crate::task::stats::TaskStats;
 use crate::task::{JoinError, JoinHandle};
 
 /// A task as the schedulers see it.
 pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
 
-/// The header async-task stores beside each task: 32 bytes.
+/// The header async-task stores beside each task: 48 bytes.
 ///
 /// It is also what makes the schedule function zero-sized. async-task keeps
 /// the schedule function inside the task allocation, and when that function
@@ -50,8 +51,9 @@ pub(crate) struct TaskMeta {
     /// The task's id, assigned when first asked for (`task/id.rs`).
     id: LazyId,
     /// Where the task was spawned, and its name if it has one.
-    #[allow(dead_code)] // read by the task dump and the watchdog
     site: Site,
+    /// Polls, last poll, scheduled/running: for the task dump.
+    stats: TaskStats,
     /// `ABORTED`, the owning thread of a local task, and the registry slot,
     /// packed in one word (see the constants below). One word means abort
     /// and registration see each other without any fence argument: whoever
@@ -106,6 +108,7 @@ impl TaskMeta {
             owner,
             id: LazyId::new(),
             site,
+            stats: TaskStats::new(),
             state: AtomicU64::new((thread << OWNER_SHIFT) | NOT_REGISTERED),
         }
     }
@@ -116,9 +119,13 @@ impl TaskMeta {
     }
 
     /// Where the task was spawned, and its name.
-    #[allow(dead_code)] // read by the task dump and the watchdog
     pub(crate) fn site(&self) -> &Site {
         &self.site
+    }
+
+    /// The task's statistics (`task/stats.rs`).
+    pub(crate) fn stats(&self) -> &TaskStats {
+        &self.stats
     }
 
     /// The scheduler the task belongs to.
@@ -231,6 +238,7 @@ impl<F: Future> Future for Harness<F> {
         // SAFETY: see the `Send` impl.
         let meta = unsafe { this.meta.as_ref() };
         let _current = CurrentTask::enter(meta);
+        let _polling = Polling::start(&meta.stats);
         if meta.is_aborted() {
             return Poll::Ready(drop_future(this.future).and(Err(JoinError::cancelled())));
         }
@@ -270,6 +278,24 @@ impl<F: Future> Future for Harness<F> {
                 Poll::Ready(Err(JoinError::panic(payload)))
             }
         }
+    }
+}
+
+/// Marks a task running for the dump until dropped, however the poll ends.
+struct Polling<'a>(&'a TaskStats);
+
+impl<'a> Polling<'a> {
+    #[inline]
+    fn start(stats: &'a TaskStats) -> Polling<'a> {
+        stats.poll_started();
+        Polling(stats)
+    }
+}
+
+impl Drop for Polling<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.poll_ended();
     }
 }
 
@@ -350,7 +376,7 @@ mod tests {
     /// costs"): a field added here grows every task of every program.
     #[test]
     fn task_header_stays_small() {
-        assert_eq!(size_of::<TaskMeta>(), 32);
+        assert_eq!(size_of::<TaskMeta>(), 48);
         assert_eq!(size_of::<JoinError>(), 8);
         assert_eq!(size_of::<Result<(), JoinError>>(), 8);
         // async-task's output slot, with its own panic-propagation layer.

@@ -25,6 +25,7 @@ mod join_error;
 mod join_handle;
 mod join_set;
 pub(crate) mod registry;
+pub(crate) mod stats;
 mod yield_now;
 
 pub use crate::coop::consume_budget;

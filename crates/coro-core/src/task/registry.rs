@@ -25,6 +25,7 @@
 //! task's metadata (`TaskMeta::slot`), written only while the shard's lock is
 //! held.
 
+use std::ptr::NonNull;
 use std::task::Waker;
 
 use slab::Slab;
@@ -41,9 +42,20 @@ pub(crate) struct OwnedTasks {
 
 #[derive(Default)]
 struct Shard {
-    wakers: Slab<Waker>,
+    wakers: Slab<Entry>,
     closed: bool,
 }
+
+/// A registered task: its waker, and its header for the task dump.
+struct Entry {
+    waker: Waker,
+    /// Points into the task allocation, which `waker` keeps alive.
+    meta: NonNull<TaskMeta>,
+}
+
+// SAFETY: `meta` is only read through `&TaskMeta` (which is `Sync`) while
+// the entry's waker keeps the allocation alive; `Waker` is `Send + Sync`.
+unsafe impl Send for Entry {}
 
 /// Keeps each shard's lock on its own cache line.
 #[repr(align(128))]
@@ -96,7 +108,10 @@ impl OwnedTasks {
             slot < NOT_REGISTERED,
             "coro: more than 2^36 idle tasks registered from one thread"
         );
-        shard.wakers.insert(waker.clone());
+        shard.wakers.insert(Entry {
+            waker: waker.clone(),
+            meta: NonNull::from(meta),
+        });
         Some(meta.set_slot(slot))
     }
 
@@ -128,7 +143,10 @@ impl OwnedTasks {
             if meta.slot() != slot {
                 return;
             }
-            shard.wakers.get(index_of(slot)).cloned()
+            shard
+                .wakers
+                .get(index_of(slot))
+                .map(|entry| entry.waker.clone())
         };
         // Woken outside the lock: scheduling may drop the task, whose
         // harness then deregisters, taking this same lock.
@@ -145,10 +163,25 @@ impl OwnedTasks {
             let wakers: Vec<Waker> = {
                 let mut shard = lock(&shard.0);
                 shard.closed = true;
-                shard.wakers.drain().collect()
+                shard.wakers.drain().map(|entry| entry.waker).collect()
             };
             for waker in wakers {
                 waker.wake();
+            }
+        }
+    }
+
+    /// Calls `f` with every registered task, one shard at a time under
+    /// that shard's lock: other shards stay usable meanwhile, and no
+    /// worker is stopped. `f` must not touch the registry.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&TaskMeta)) {
+        for shard in self.shards.iter() {
+            let shard = lock(&shard.0);
+            for (_, entry) in shard.wakers.iter() {
+                // SAFETY: the entry's waker keeps the task allocation, and
+                // so its header, alive while the entry is in the slab, and
+                // we hold the shard's lock.
+                f(unsafe { entry.meta.as_ref() });
             }
         }
     }

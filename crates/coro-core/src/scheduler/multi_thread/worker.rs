@@ -17,6 +17,7 @@ use crate::runtime::{context, Handle};
 use crate::scheduler;
 use crate::scheduler::multi_thread::{queue, Shared};
 use crate::task::harness::Runnable;
+use crate::task::stats;
 
 /// How many times in a row the LIFO slot may bypass the queue.
 const MAX_LIFO_POLLS_PER_TICK: usize = 3;
@@ -154,6 +155,7 @@ pub(super) fn run(shared: Arc<Shared>, core: Box<Core>, handle: Handle) {
         core: RefCell::new(None),
     };
     let previous = CURRENT.with(|c| c.replace(&cx));
+    stats::set_worker(Some(cx.index));
     // The loop resets the budget before each task (`coop::reset_budget`);
     // this scope restores the thread's budget when the worker exits.
     let core = coop::with_budget(|| cx.run(core));
@@ -308,6 +310,7 @@ impl Context {
     fn maintenance(&self, core: Box<Core>) -> Box<Core> {
         let index = core.index;
         *self.core.borrow_mut() = Some(core);
+        stats::refresh_clock();
         self.shared.remotes[index].parker.driver().poll_now();
         self.core
             .borrow_mut()
@@ -337,6 +340,7 @@ impl Context {
             *self.core.borrow_mut() = Some(core);
             shared.metrics.worker(index).parks.incr();
             self.sleep(index);
+            stats::refresh_clock();
             core = self
                 .core
                 .borrow_mut()
