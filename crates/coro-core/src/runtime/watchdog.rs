@@ -232,7 +232,11 @@ pub(crate) struct PollSlot {
     has_name: AtomicBool,
     /// Set by the monitor once it reported the current poll; holds the
     /// poll's first sighting in nanoseconds since `Watchdog::origin`.
+    /// Whoever swaps it back to `NOT_REPORTED` owns the end report.
     reported_since: AtomicU64,
+    /// Held by the monitor while it reports a stall, so that the worker's
+    /// end report is never delivered before it.
+    reporting: Mutex<()>,
 }
 
 const NOT_REPORTED: u64 = u64::MAX;
@@ -263,15 +267,22 @@ impl WorkerWatch {
 
     /// Publishes that the poll returned; reports its end if the monitor
     /// reported it.
+    ///
+    /// `SeqCst` store then load, against the monitor's `SeqCst` store of
+    /// `reported_since` then load of `seq`: of a poll ending while it is
+    /// being reported, at least one side sees the other, and the swap
+    /// makes exactly one of them report the end.
     #[inline]
     pub(crate) fn end(&self) {
         let slot = &self.watchdog.slots[self.index];
         let seq = slot.seq.load(Ordering::Relaxed);
-        slot.seq.store(seq.wrapping_add(1), Ordering::Release);
-        let since = slot.reported_since.load(Ordering::Acquire);
-        if since != NOT_REPORTED {
-            slot.reported_since.store(NOT_REPORTED, Ordering::Relaxed);
-            self.watchdog.report_end(self.index, since);
+        slot.seq.store(seq.wrapping_add(1), Ordering::SeqCst);
+        if slot.reported_since.load(Ordering::SeqCst) != NOT_REPORTED {
+            let since = slot.reported_since.swap(NOT_REPORTED, Ordering::SeqCst);
+            if since != NOT_REPORTED {
+                let _after_the_stall_report = lock(&slot.reporting);
+                self.watchdog.report_end(self.index, since);
+            }
         }
     }
 }
@@ -368,12 +379,19 @@ impl Watchdog {
                 {
                     continue;
                 }
-                let report = self.report_from(slot, index, blocked_for, false);
-                if slot.seq.load(Ordering::Acquire) != seq {
-                    continue; // the poll ended while we copied
-                }
+                let mut report = self.report_from(slot, index, blocked_for, false);
+                let _reporting = lock(&slot.reporting);
                 slot.reported_since
-                    .store(self.nanos_since_origin(*since), Ordering::Release);
+                    .store(self.nanos_since_origin(*since), Ordering::SeqCst);
+                if slot.seq.load(Ordering::SeqCst) != seq {
+                    // The poll ended meanwhile. If the worker did not see
+                    // our mark, report the stall as finished ourselves.
+                    if slot.reported_since.swap(NOT_REPORTED, Ordering::SeqCst) != NOT_REPORTED {
+                        report.finished = true;
+                        self.emit(&report);
+                    }
+                    continue;
+                }
                 self.emit(&report);
             }
         }

@@ -32,6 +32,7 @@ use crate::task::id::{CurrentTask, Id, LazyId, Site};
 use crate::task::registry::OwnedTasks;
 use crate::task::stats::TaskStats;
 use crate::task::{JoinError, JoinHandle};
+use crate::trace::{self, TaskSpan};
 
 /// A task as the schedulers see it.
 pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
@@ -202,11 +203,16 @@ pin_project! {
         future: Option<F>,
         meta: NonNull<TaskMeta>,
         registered: bool,
+        // The task's `tracing` span; zero-sized without the feature.
+        span: TaskSpan,
     }
 
     impl<F> PinnedDrop for Harness<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
+            if this.future.is_some() {
+                trace::cancelled(this.span);
+            }
             // Cancelled by the scheduler (shutdown): nobody can receive a
             // panic from the destructor, and letting it unwind into
             // async-task would abort the process, so it is swallowed.
@@ -239,7 +245,9 @@ impl<F: Future> Future for Harness<F> {
         let meta = unsafe { this.meta.as_ref() };
         let _current = CurrentTask::enter(meta);
         let _polling = Polling::start(&meta.stats);
+        let _entered = trace::enter(this.span);
         if meta.is_aborted() {
+            trace::cancelled(this.span);
             return Poll::Ready(drop_future(this.future).and(Err(JoinError::cancelled())));
         }
         let Some(future) = this.future.as_mut().as_pin_mut() else {
@@ -250,13 +258,17 @@ impl<F: Future> Future for Harness<F> {
         // observes it in a broken state: asserting unwind safety is sound in
         // the sense `UnwindSafe` cares about.
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Ready(output)) => Poll::Ready(drop_future(this.future).map(|()| output)),
+            Ok(Poll::Ready(output)) => {
+                trace::completed();
+                Poll::Ready(drop_future(this.future).map(|()| output))
+            }
             Ok(Poll::Pending) => {
                 if !*this.registered {
                     if let Some(owned) = meta.owned() {
                         let Some(aborted) = owned.register(meta, cx.waker()) else {
                             // The runtime is shutting down: nothing would ever
                             // wake this task again, so cancel it now.
+                            trace::cancelled(this.span);
                             return Poll::Ready(
                                 drop_future(this.future).and(Err(JoinError::cancelled())),
                             );
@@ -272,6 +284,7 @@ impl<F: Future> Future for Harness<F> {
                 Poll::Pending
             }
             Err(payload) => {
+                trace::panicked();
                 // A second panic from the destructor is dropped: the first
                 // one is the interesting one.
                 let _ = drop_future(this.future);
@@ -335,10 +348,15 @@ where
         metrics.task_spawned(worker);
     }
     let builder = Builder::new().metadata(TaskMeta::new(owner, &locality, site));
-    let wrap = |meta: &TaskMeta| Harness {
-        future: Some(future),
-        meta: NonNull::from(meta),
-        registered: false,
+    let wrap = |meta: &TaskMeta| {
+        let span = trace::task_span(meta);
+        trace::spawned(&span);
+        Harness {
+            future: Some(future),
+            meta: NonNull::from(meta),
+            registered: false,
+            span,
+        }
     };
     let (runnable, task) = match locality {
         // SAFETY: the caller guarantees `Send`; the future is `'static`, and
