@@ -44,3 +44,51 @@ fn echo_load_checks_every_reply_and_reports_latency() {
     assert!(lines[2].starts_with("latency: p50 "), "{out}");
     assert_eq!(lines[3], "errors: 0", "{out}");
 }
+
+#[test]
+fn observe_prints_metrics_dumps_and_a_watchdog_report() {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let mut child = common::example_command("observe")
+        .args(["--seconds", "2", "--clients", "3"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("failed to run cargo");
+    // One Enter: a dump, read once the example has run for a second.
+    child.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    // Metrics once a second.
+    assert!(
+        stdout.contains("[  1 s]") && stdout.contains("worker 1:"),
+        "{stdout}"
+    );
+    // Two dumps: one for the Enter, one at the end.
+    assert_eq!(stdout.matches("task(s) listed").count(), 2, "{stdout}");
+    let final_dump = &stdout[stdout.find("final dump:").expect("no final dump")..];
+    for name in [
+        "acceptor",
+        "client 0",
+        "client 2",
+        "conn 127.0.0.1:",
+        "sloppy",
+    ] {
+        assert!(
+            final_dump.contains(name),
+            "{name} missing from the dump:\n{final_dump}"
+        );
+    }
+    assert!(final_dump.contains("examples/observe.rs"), "{final_dump}");
+    // The sloppy task blocked its worker: reported by name, twice.
+    let reports: Vec<_> = stderr
+        .lines()
+        .filter(|line| line.contains("\"sloppy\"") && line.contains("worker"))
+        .collect();
+    assert!(reports.len() >= 2, "{stderr}");
+    assert!(reports[0].contains("is blocking worker"), "{stderr}");
+}

@@ -123,6 +123,7 @@ pub fn example_command(name: &str) -> Command {
     let features: Vec<&str> = [
         ("hyper", cfg!(feature = "hyper")),
         ("tokio-io", cfg!(feature = "tokio-io")),
+        ("tracing", cfg!(feature = "tracing")),
     ]
     .into_iter()
     .filter_map(|(feature, on)| on.then_some(feature))
