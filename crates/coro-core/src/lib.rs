@@ -7,7 +7,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`task`] | `spawn`, `spawn_local`, `spawn_blocking`, [`JoinHandle`], [`JoinError`](task::JoinError), [`JoinSet`](task::JoinSet), `join_all`, `yield_now`; the harness that wraps every future (panics, abort) and the registry that lets shutdown reach idle tasks |
-//! | [`runtime`] | [`Runtime`], [`Builder`](runtime::Builder), [`Handle`](runtime::Handle); thread-local context; the blocking pool |
+//! | [`runtime`] | [`Runtime`], [`Builder`](runtime::Builder), [`Handle`](runtime::Handle); thread-local context; the blocking pool; [`RuntimeMetrics`](runtime::RuntimeMetrics), the task [`Dump`](runtime::Dump) and the blocking watchdog ([`BlockingReport`](runtime::BlockingReport)) |
 //! | `scheduler` (internal) | `current_thread` (one thread, a `VecDeque`) and `multi_thread` (`worker`, `queue` the lock-free local queue, `idle` who sleeps and who to wake), `inject` (the shared queue), `parker` (how a worker sleeps on the shared driver) |
 //! | [`park`] | the [`Park`](park::Park) trait an idle thread sleeps through, and [`ThreadPark`](park::ThreadPark) |
 //! | [`coop`] | the cooperative budget that stops one task hogging a worker |
