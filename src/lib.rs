@@ -38,7 +38,7 @@
 //! |---|---|---|
 //! | `hyper` | `coro::hyper` | `Io`, `Executor`, `Timer`: hyper 1.x clients and servers (HTTP/1.1, HTTP/2) on coro |
 //! | `tokio-io` | `coro::compat` | `Compat`/`CompatExt`: tokio-io crates (tokio-util codecs, hyper-util's `TokioIo`) on coro sockets, and futures-io for tokio-io types |
-| `tracing` | (no module) | a `tracing` span per task (id, name, spawn site) entered on each poll; events for spawn, completion, panic, cancellation and blocking-watchdog reports |
+//! | `tracing` | (no module) | a `tracing` span per task (id, name, spawn site) entered on each poll; events for spawn, completion, panic, cancellation and blocking-watchdog reports |
 //!
 //! # Entry points
 //!

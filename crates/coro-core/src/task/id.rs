@@ -248,17 +248,21 @@ impl Site {
         }
     }
 
-    fn named(&self) -> Option<&Named> {
+    /// The boxed `Named`, if the task has a name.
+    fn named_ptr(&self) -> Option<*mut Named> {
         let addr = self.tagged.as_ptr().addr();
-        // SAFETY: invariant: with the tag set the pointer is a live
-        // `Box<Named>` owned by `self`.
-        (addr & NAMED != 0).then(|| unsafe {
-            &*self
-                .tagged
+        (addr & NAMED != 0).then(|| {
+            self.tagged
                 .as_ptr()
                 .map_addr(|a| a & !NAMED)
                 .cast::<Named>()
         })
+    }
+
+    fn named(&self) -> Option<&Named> {
+        // SAFETY: invariant: with the tag set the pointer is a live
+        // `Box<Named>` owned by `self`, freed only when `self` drops.
+        self.named_ptr().map(|named| unsafe { &*named })
     }
 
     /// Where the task was spawned.
@@ -278,10 +282,10 @@ impl Site {
 
 impl Drop for Site {
     fn drop(&mut self) {
-        if let Some(named) = self.named() {
-            let raw = std::ptr::from_ref(named).cast_mut();
-            // SAFETY: invariant: the box is ours and freed only here.
-            drop(unsafe { Box::from_raw(raw) });
+        if let Some(named) = self.named_ptr() {
+            // SAFETY: invariant: the pointer came from `Box::into_raw`, the
+            // box is ours, and it is freed only here.
+            drop(unsafe { Box::from_raw(named) });
         }
     }
 }
