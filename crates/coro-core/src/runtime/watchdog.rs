@@ -352,8 +352,11 @@ impl Watchdog {
 
     fn monitor(&self) {
         let period = (self.threshold / SAMPLES_PER_THRESHOLD).max(Duration::from_millis(1));
-        // Per slot: the odd sequence number last seen, and when first seen.
+        // Per slot: the odd sequence number last seen, when first seen, and
+        // the last one reported (kept here, not read back from the slot:
+        // a stale read of the slot must never report a poll twice).
         let mut seen: Vec<(u64, Instant)> = vec![(0, self.origin); self.slots.len()];
+        let mut reported: Vec<u64> = vec![0; self.slots.len()];
         let mut stop = lock(&self.stop);
         while !*stop {
             stop = self
@@ -374,11 +377,10 @@ impl Watchdog {
                     continue;
                 }
                 let blocked_for = now - *since;
-                if blocked_for < self.threshold
-                    || slot.reported_since.load(Ordering::Relaxed) != NOT_REPORTED
-                {
+                if blocked_for < self.threshold || reported[index] == seq {
                     continue;
                 }
+                reported[index] = seq;
                 let mut report = self.report_from(slot, index, blocked_for, false);
                 let _reporting = lock(&slot.reporting);
                 slot.reported_since

@@ -28,9 +28,9 @@ use pin_project_lite::pin_project;
 
 use crate::loom::{AtomicU64, Ordering};
 use crate::scheduler::{schedule, TaskOwner};
-use crate::task::id::{CurrentTask, Id, LazyId, Site};
+use crate::task::id::{Id, LazyId, Site};
 use crate::task::registry::OwnedTasks;
-use crate::task::stats::TaskStats;
+use crate::task::stats::{Polling, TaskStats};
 use crate::task::{JoinError, JoinHandle};
 use crate::trace::{self, TaskSpan};
 
@@ -243,8 +243,7 @@ impl<F: Future> Future for Harness<F> {
         let mut this = self.project();
         // SAFETY: see the `Send` impl.
         let meta = unsafe { this.meta.as_ref() };
-        let _current = CurrentTask::enter(meta);
-        let _polling = Polling::start(&meta.stats);
+        let _polling = Polling::start(meta);
         let _entered = trace::enter(this.span);
         if meta.is_aborted() {
             trace::cancelled(this.span);
@@ -291,24 +290,6 @@ impl<F: Future> Future for Harness<F> {
                 Poll::Ready(Err(JoinError::panic(payload)))
             }
         }
-    }
-}
-
-/// Marks a task running for the dump until dropped, however the poll ends.
-struct Polling<'a>(&'a TaskStats);
-
-impl<'a> Polling<'a> {
-    #[inline]
-    fn start(stats: &'a TaskStats) -> Polling<'a> {
-        stats.poll_started();
-        Polling(stats)
-    }
-}
-
-impl Drop for Polling<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        self.0.poll_ended();
     }
 }
 

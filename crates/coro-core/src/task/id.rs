@@ -16,10 +16,9 @@
 //! process's lifetime but not in spawn order.
 //!
 //! The task being polled on this thread is kept in a thread-local
-//! ([`CurrentTask`]), set and restored around each poll by the harness;
-//! that is what [`id()`] reads.
+//! (`task/stats.rs`, `Polling`), set and restored around each poll by the
+//! harness; that is what [`id()`] reads.
 
-use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::num::NonZeroU64;
@@ -27,8 +26,6 @@ use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-use crate::task::harness::TaskMeta;
 
 /// A task's identifier, unique among all tasks of the process for its
 /// lifetime.
@@ -153,38 +150,11 @@ pub fn id() -> Id {
 /// });
 /// ```
 pub fn try_id() -> Option<Id> {
-    let current = CURRENT.get();
-    // SAFETY: `CURRENT` is non-null only while a `CurrentTask` guard lives
-    // on this thread's stack, inside the poll of the task it points to; the
-    // task's header outlives its polls.
+    let current = crate::task::stats::current_task();
+    // SAFETY: the current task is non-null only while a `Polling` guard
+    // lives on this thread's stack, inside the poll of the task it points
+    // to; the task's header outlives its polls.
     (!current.is_null()).then(|| unsafe { &*current }.id())
-}
-
-thread_local! {
-    static CURRENT: Cell<*const TaskMeta> = const { Cell::new(std::ptr::null()) };
-}
-
-/// Marks a task as the one being polled on this thread until dropped.
-pub(crate) struct CurrentTask {
-    previous: *const TaskMeta,
-    _not_send: PhantomData<*const ()>,
-}
-
-impl CurrentTask {
-    #[inline]
-    pub(crate) fn enter(meta: &TaskMeta) -> CurrentTask {
-        CurrentTask {
-            previous: CURRENT.replace(meta),
-            _not_send: PhantomData,
-        }
-    }
-}
-
-impl Drop for CurrentTask {
-    #[inline]
-    fn drop(&mut self) {
-        CURRENT.set(self.previous);
-    }
 }
 
 /// A named task's site: the name and where it was spawned.

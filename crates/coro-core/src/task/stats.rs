@@ -29,6 +29,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::task::harness::TaskMeta;
+
 const SCHEDULED: u32 = 1 << 31;
 const RUNNING: u32 = 1 << 30;
 /// Worker index + 1 while running on a worker (0: a thread that is not a
@@ -51,9 +53,62 @@ pub(crate) enum Activity {
     Idle,
 }
 
+/// What this thread is: its worker index + 1 (0: none), its coarse clock,
+/// and the task it is polling (for `task::id()`). One thread-local, read
+/// once and written once at each poll's start and end.
+#[derive(Clone, Copy)]
+struct Poller {
+    worker: u32,
+    clock: u32,
+    current: *const TaskMeta,
+}
+
 thread_local! {
-    /// This thread's worker index + 1 (0: none) and coarse clock.
-    static POLLER: Cell<(u32, u32)> = const { Cell::new((0, 0)) };
+    static POLLER: Cell<Poller> = const {
+        Cell::new(Poller { worker: 0, clock: 0, current: std::ptr::null() })
+    };
+}
+
+/// The task being polled on this thread, or null.
+#[inline]
+pub(crate) fn current_task() -> *const TaskMeta {
+    POLLER.get().current
+}
+
+/// Marks `meta`'s task as polled on this thread until dropped: counts the
+/// poll, and makes it `task::id()`'s current task.
+pub(crate) struct Polling<'a> {
+    stats: &'a TaskStats,
+    previous: *const TaskMeta,
+}
+
+impl<'a> Polling<'a> {
+    #[inline]
+    pub(crate) fn start(meta: &'a TaskMeta) -> Polling<'a> {
+        let poller = POLLER.get();
+        POLLER.set(Poller {
+            current: meta,
+            ..poller
+        });
+        let stats = meta.stats();
+        stats.poll_started(poller.worker, poller.clock);
+        Polling {
+            stats,
+            previous: poller.current,
+        }
+    }
+}
+
+impl Drop for Polling<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.stats.poll_ended();
+        let poller = POLLER.get();
+        POLLER.set(Poller {
+            current: self.previous,
+            ..poller
+        });
+    }
 }
 
 fn epoch() -> Instant {
@@ -68,14 +123,22 @@ fn coarse_now() -> u32 {
 
 /// Marks this thread as worker `index` (for "running on worker N").
 pub(crate) fn set_worker(index: Option<usize>) {
-    let number = index.map_or(0, |i| (i as u32 + 1).min(WORKER_MASK));
-    POLLER.set((number, coarse_now()));
+    let worker = index.map_or(0, |i| (i as u32 + 1).min(WORKER_MASK));
+    let poller = POLLER.get();
+    POLLER.set(Poller {
+        worker,
+        clock: coarse_now(),
+        ..poller
+    });
 }
 
 /// Refreshes this thread's coarse clock (see the module docs).
 pub(crate) fn refresh_clock() {
-    let (worker, _) = POLLER.get();
-    POLLER.set((worker, coarse_now()));
+    let poller = POLLER.get();
+    POLLER.set(Poller {
+        clock: coarse_now(),
+        ..poller
+    });
 }
 
 impl TaskStats {
@@ -93,10 +156,9 @@ impl TaskStats {
         self.flags.store(flags | SCHEDULED, Ordering::Relaxed);
     }
 
-    /// A poll starts on this thread.
+    /// A poll starts on worker `worker` (index + 1, or 0) at coarse `now`.
     #[inline]
-    pub(crate) fn poll_started(&self) {
-        let (worker, now) = POLLER.get();
+    fn poll_started(&self, worker: u32, now: u32) {
         let polls = self.polls.load(Ordering::Relaxed) as u32;
         let stamped = (u64::from(now) << 32) | u64::from(polls.wrapping_add(1));
         self.polls.store(stamped, Ordering::Relaxed);
@@ -105,7 +167,7 @@ impl TaskStats {
 
     /// The poll returned (or unwound).
     #[inline]
-    pub(crate) fn poll_ended(&self) {
+    fn poll_ended(&self) {
         self.flags.store(0, Ordering::Relaxed);
     }
 
