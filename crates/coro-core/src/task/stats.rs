@@ -53,26 +53,18 @@ pub(crate) enum Activity {
     Idle,
 }
 
-/// What this thread is: its worker index + 1 (0: none), its coarse clock,
-/// and the task it is polling (for `task::id()`). One thread-local, read
-/// once and written once at each poll's start and end.
-#[derive(Clone, Copy)]
-struct Poller {
-    worker: u32,
-    clock: u32,
-    current: *const TaskMeta,
-}
-
 thread_local! {
-    static POLLER: Cell<Poller> = const {
-        Cell::new(Poller { worker: 0, clock: 0, current: std::ptr::null() })
-    };
+    /// This thread's worker index + 1 (0: none) in the high half, its
+    /// coarse clock in the low half.
+    static WORKER_CLOCK: Cell<u64> = const { Cell::new(0) };
+    /// The task being polled on this thread (for `task::id()`), or null.
+    static CURRENT: Cell<*const TaskMeta> = const { Cell::new(std::ptr::null()) };
 }
 
 /// The task being polled on this thread, or null.
 #[inline]
 pub(crate) fn current_task() -> *const TaskMeta {
-    POLLER.get().current
+    CURRENT.get()
 }
 
 /// Marks `meta`'s task as polled on this thread until dropped: counts the
@@ -85,16 +77,12 @@ pub(crate) struct Polling<'a> {
 impl<'a> Polling<'a> {
     #[inline]
     pub(crate) fn start(meta: &'a TaskMeta) -> Polling<'a> {
-        let poller = POLLER.get();
-        POLLER.set(Poller {
-            current: meta,
-            ..poller
-        });
+        let worker_clock = WORKER_CLOCK.get();
         let stats = meta.stats();
-        stats.poll_started(poller.worker, poller.clock);
+        stats.poll_started((worker_clock >> 32) as u32, worker_clock as u32);
         Polling {
             stats,
-            previous: poller.current,
+            previous: CURRENT.replace(meta),
         }
     }
 }
@@ -103,11 +91,7 @@ impl Drop for Polling<'_> {
     #[inline]
     fn drop(&mut self) {
         self.stats.poll_ended();
-        let poller = POLLER.get();
-        POLLER.set(Poller {
-            current: self.previous,
-            ..poller
-        });
+        CURRENT.set(self.previous);
     }
 }
 
@@ -124,21 +108,13 @@ fn coarse_now() -> u32 {
 /// Marks this thread as worker `index` (for "running on worker N").
 pub(crate) fn set_worker(index: Option<usize>) {
     let worker = index.map_or(0, |i| (i as u32 + 1).min(WORKER_MASK));
-    let poller = POLLER.get();
-    POLLER.set(Poller {
-        worker,
-        clock: coarse_now(),
-        ..poller
-    });
+    WORKER_CLOCK.set((u64::from(worker) << 32) | u64::from(coarse_now()));
 }
 
 /// Refreshes this thread's coarse clock (see the module docs).
 pub(crate) fn refresh_clock() {
-    let poller = POLLER.get();
-    POLLER.set(Poller {
-        clock: coarse_now(),
-        ..poller
-    });
+    let worker = WORKER_CLOCK.get() >> 32;
+    WORKER_CLOCK.set((worker << 32) | u64::from(coarse_now()));
 }
 
 impl TaskStats {
