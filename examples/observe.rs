@@ -78,11 +78,9 @@ fn main() {
             let name = format!("client {i}");
             Builder::new()
                 .name(&name)
-                .spawn(client(addr, i, stop.clone(), echoed.clone()));
+                .spawn(client(addr, i, echoed.clone()));
         }
-        Builder::new()
-            .name("sloppy")
-            .spawn(sloppy(block, stop.clone()));
+        Builder::new().name("sloppy").spawn(sloppy(block));
 
         let handle = Handle::current();
         let mut tick = interval(Duration::from_secs(1));
@@ -110,6 +108,7 @@ fn main() {
         }
         println!("final dump:\n{}", handle.dump());
     });
+    // Dropping the runtime cancels the tasks that are still serving.
 }
 
 /// A thread that prints a dump for each line of input and stops the
@@ -154,29 +153,27 @@ async fn serve(stream: TcpStream) {
     }
 }
 
-/// Sends a line every 50 ms and checks the echo.
-async fn client(addr: SocketAddr, i: usize, stop: Arc<AtomicBool>, echoed: Arc<AtomicU64>) {
+/// Sends a line every 50 ms and checks the echo, until the runtime stops.
+async fn client(addr: SocketAddr, i: usize, echoed: Arc<AtomicU64>) {
     let stream = TcpStream::connect(addr).await.unwrap();
     let (read, mut write) = stream.into_split();
     let mut replies = BufReader::new(read);
     let mut reply = String::new();
-    let mut n = 0u64;
-    while !stop.load(Ordering::SeqCst) {
+    for n in 0u64.. {
         let line = format!("hello {n} from client {i}\n");
         write.write_all(line.as_bytes()).await.unwrap();
         reply.clear();
         replies.read_line(&mut reply).await.unwrap();
         assert_eq!(reply, line.to_uppercase());
         echoed.fetch_add(1, Ordering::Relaxed);
-        n += 1;
         sleep(Duration::from_millis(50)).await;
     }
 }
 
 /// Blocks its worker with a blocking call every 2 s: what the watchdog is
 /// for. (The fix would be `coro::spawn_blocking`.)
-async fn sloppy(block: Duration, stop: Arc<AtomicBool>) {
-    while !stop.load(Ordering::SeqCst) {
+async fn sloppy(block: Duration) {
+    loop {
         std::thread::sleep(block);
         sleep(Duration::from_secs(2)).await;
     }

@@ -69,7 +69,8 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
     config: Config,
     /// Counters; "worker 0" is whichever thread runs the core.
-    pub(crate) metrics: MetricsStore,
+    /// Boxed, like the multi-thread scheduler's (its alignment).
+    pub(crate) metrics: Box<MetricsStore>,
 }
 
 struct Core {
@@ -105,7 +106,7 @@ impl Shared {
             core_waiters: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
             config,
-            metrics: MetricsStore::new(1),
+            metrics: Box::new(MetricsStore::new(1)),
         })
     }
 

@@ -88,7 +88,9 @@ pub(crate) struct Shared {
     all_exited: Condvar,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     config: Config,
-    pub(crate) metrics: MetricsStore,
+    /// Boxed: its 128-byte alignment must not reorder this struct's
+    /// fields (which would put, say, `shutdown` beside `idle`'s hot word).
+    pub(crate) metrics: Box<MetricsStore>,
     /// Threads inside `Runtime::block_on` that are polling their future or
     /// about to (`runtime/park_thread.rs`): the runtime is not idle then.
     pub(crate) block_on_busy: std::sync::Arc<std::sync::atomic::AtomicUsize>,
@@ -120,7 +122,7 @@ impl Shared {
             all_exited: Condvar::new(),
             threads: Mutex::new(Vec::with_capacity(n)),
             config,
-            metrics: MetricsStore::new(n),
+            metrics: Box::new(MetricsStore::new(n)),
             block_on_busy: Default::default(),
         })
     }
