@@ -284,18 +284,70 @@ fn deadlines_at_level_boundaries() {
     }
 }
 
+/// Issue 16, defect 2: a deadline past the horizon used to be clamped and
+/// fired at the horizon (`sleep(Duration::MAX)` ended after ~795 days). It
+/// must be re-filed there and fire at its real deadline, crossing the
+/// horizon several times by ordinary (sub-horizon) steps, as a reactor does.
 #[test]
-fn deadline_beyond_horizon_is_clamped() {
+fn deadline_beyond_horizon_fires_at_its_real_deadline() {
     let mut wheel = Wheel::new();
     advance(&mut wheel, 12345);
     let horizon = 12345 + MAX_AHEAD;
-    let (count, waker) = counter();
-    wheel.insert(horizon + 1, waker.clone());
-    wheel.insert(u64::MAX, waker);
-    assert_eq!(wheel.next_expiration(), Some(horizon));
-    assert_eq!(advance(&mut wheel, horizon - 1), 0);
-    assert_eq!(advance(&mut wheel, horizon), 2);
-    assert_eq!(wakes(&count), 2);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let far = horizon + 1;
+    let farther = 12345 + 3 * MAX_AHEAD + 777;
+    let forever = wheel.insert(u64::MAX, tagged(2, &log));
+    wheel.insert(farther, tagged(1, &log));
+    wheel.insert(far, tagged(0, &log));
+    assert_eq!(wheel.pending(), 3);
+    // Step towards the far deadlines by at most a quarter of the horizon at
+    // a time, following `next_expiration` like the reactor's sleep does.
+    let mut fired_at = Vec::new();
+    while wheel.elapsed() < farther {
+        let next = wheel.next_expiration().expect("timers pending");
+        assert!(
+            next > wheel.elapsed(),
+            "pending deadlines are in the future"
+        );
+        let step = (wheel.elapsed() + MAX_AHEAD / 4).min(next);
+        let fired = advance(&mut wheel, step);
+        let woken = take_log(&log);
+        assert_eq!(fired, woken.len());
+        fired_at.extend(woken.into_iter().map(|id| (id, step)));
+    }
+    assert_eq!(fired_at, [(0, far), (1, farther)]);
+    assert!(!wheel.is_fired(forever), "u64::MAX is still pending");
+    assert_eq!(wheel.pending(), 1);
+    // The last tick of the horizon from here does not fire it either.
+    let last = wheel.elapsed() + MAX_AHEAD;
+    assert_eq!(advance(&mut wheel, last), 0);
+    assert!(!wheel.is_fired(forever));
+}
+
+/// A jump longer than the horizon (shutdown's `advance(u64::MAX)`) fires
+/// what is due in deadline order and keeps the rest at their real deadlines.
+#[test]
+fn jump_beyond_horizon_refiles_the_rest() {
+    let mut wheel = Wheel::new();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let whens = [
+        5 * MAX_AHEAD,
+        7,
+        MAX_AHEAD + 3,
+        9 * MAX_AHEAD,
+        64u64.pow(4) + 1,
+    ];
+    for (id, when) in whens.into_iter().enumerate() {
+        wheel.insert(when, tagged(id, &log));
+    }
+    assert_eq!(advance(&mut wheel, 5 * MAX_AHEAD), 4);
+    assert_eq!(take_log(&log), [1, 4, 2, 0]);
+    assert_eq!(wheel.elapsed(), 5 * MAX_AHEAD);
+    assert_eq!(wheel.pending(), 1);
+    assert_eq!(advance(&mut wheel, 9 * MAX_AHEAD - 1), 0);
+    assert_eq!(wheel.next_expiration(), Some(9 * MAX_AHEAD));
+    assert_eq!(advance(&mut wheel, u64::MAX), 1);
+    assert_eq!(take_log(&log), [3]);
 }
 
 #[test]
@@ -460,7 +512,7 @@ struct ModelTimer {
     fired: bool,
 }
 
-/// Naive reference: every live timer with its (clamped) deadline.
+/// Naive reference: every live timer with its deadline.
 #[derive(Default)]
 struct Model {
     elapsed: u64,
@@ -475,7 +527,7 @@ impl Model {
         if !timer.fired {
             self.pending.remove(&(timer.deadline, id));
         }
-        timer.deadline = when.min(self.elapsed.saturating_add(MAX_AHEAD));
+        timer.deadline = when;
         timer.fired = timer.deadline <= self.elapsed;
         if !timer.fired {
             self.pending.insert((timer.deadline, id));
@@ -495,10 +547,18 @@ fn check(wheel: &Wheel, model: &Model) {
     assert_eq!(wheel.elapsed(), model.elapsed);
     assert_eq!(wheel.len(), model.timers.len());
     assert_eq!(wheel.pending(), model.pending.len());
-    assert_eq!(
-        wheel.next_expiration(),
-        model.pending.first().map(|&(deadline, _)| deadline)
-    );
+    let earliest = model.pending.first().map(|&(deadline, _)| deadline);
+    let next = wheel.next_expiration();
+    match (next, earliest) {
+        // Within one top-level slot nothing can be placed before it: exact.
+        (_, Some(earliest)) if earliest - model.elapsed <= 64u64.pow(5) => {
+            assert_eq!(next, Some(earliest))
+        }
+        // Further, a timer beyond the horizon may ask for an early wake-up
+        // where it is re-filed; never a late one.
+        (Some(next), Some(earliest)) => assert!(next > model.elapsed && next <= earliest),
+        _ => assert_eq!(next, earliest),
+    }
 }
 
 #[test]
