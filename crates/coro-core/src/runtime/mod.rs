@@ -23,7 +23,7 @@ pub use handle::{EnterGuard, Handle};
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::loom::Arc;
 use crate::scheduler::{current_thread, multi_thread};
@@ -162,6 +162,10 @@ impl Runtime {
     /// after that (a blocking closure that never returns, a task that never
     /// yields) are left running detached; every idle task is cancelled.
     ///
+    /// `timeout` is one deadline for everything: workers and the blocking
+    /// pool share it, so the call returns after at most `timeout` (plus the
+    /// time to cancel idle tasks), not once per kind of thread.
+    ///
     /// # Examples
     ///
     /// ```
@@ -196,11 +200,15 @@ impl Runtime {
     }
 
     fn shutdown(&self, timeout: Option<Duration>) {
+        // One deadline for both stages (issue 16: each used to wait the
+        // whole timeout). A timeout too long to add to the clock means no
+        // deadline at all.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         match &self.handle.inner.scheduler {
             Scheduler::CurrentThread(shared) => shared.shutdown(),
-            Scheduler::MultiThread(shared) => shared.shutdown(timeout),
+            Scheduler::MultiThread(shared) => shared.shutdown(deadline),
         }
-        self.handle.inner.blocking.shutdown(timeout);
+        self.handle.inner.blocking.shutdown(deadline);
         // Last: every task is gone, so the driver may release what they left.
         self.handle.inner.park_hook.shutdown();
     }
