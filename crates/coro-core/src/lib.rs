@@ -59,12 +59,7 @@ mod scheduler {
         pub(crate) mod queue;
     }
 }
-#[cfg(loom)]
-mod sync {
-    pub(crate) mod spin;
-}
 
-#[cfg(not(loom))]
 pub mod coop;
 #[cfg(not(loom))]
 pub mod gen;
@@ -72,7 +67,6 @@ pub mod gen;
 pub mod runtime;
 #[cfg(not(loom))]
 mod scheduler;
-#[cfg(not(loom))]
 pub mod sync;
 #[cfg(not(loom))]
 pub mod task;

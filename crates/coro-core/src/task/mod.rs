@@ -21,6 +21,8 @@ pub(crate) mod harness;
 mod join_error;
 mod join_handle;
 mod join_set;
+#[cfg(test)]
+mod join_set_model_tests;
 pub(crate) mod registry;
 mod yield_now;
 

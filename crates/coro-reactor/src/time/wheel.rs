@@ -435,4 +435,6 @@ fn level_for(elapsed: u64, deadline: u64) -> usize {
 }
 
 #[cfg(test)]
+mod model_tests;
+#[cfg(test)]
 mod tests;
