@@ -14,6 +14,8 @@
 //! counted against the test process's limit.
 #![allow(dead_code)] // each test crate uses a subset
 
+pub mod proxy;
+
 use std::io::{self, BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
