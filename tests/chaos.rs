@@ -19,7 +19,7 @@ mod load;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
-use coro::io::AsyncWriteExt;
+use coro::io::{AsyncReadExt, AsyncWriteExt};
 use coro::net::TcpStream;
 use futures::future::join;
 use load::proxy::{Fault, Proxy};
@@ -178,4 +178,66 @@ fn echo_server_survives_a_fault_injecting_proxy() {
         Ok(Echo::Intact),
         "seed {seed}: the server stopped serving"
     );
+}
+
+/// A slow peer cannot hold a server: peers that stop mid-message, or send
+/// a lot and never read (so the server's writes to them block), tie up
+/// only their own connection task; everyone else is served meanwhile. And
+/// a handler that bounds its reads with `timeout` drops a silent peer.
+#[test]
+fn stalled_peers_hold_neither_the_server_nor_a_timeout() {
+    const STALLED: u64 = 50;
+    const SERVED: u64 = 100;
+    let mut server = EchoServer::start();
+    let rt = coro::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut stalled = Vec::new();
+        for id in 0..STALLED {
+            let mut stream = TcpStream::connect(server.addr).await.unwrap();
+            // Half of them stop in the middle of a message; the others
+            // send 4 MiB without reading a byte of the echo, which fills
+            // both socket buffers and leaves the server's write pending.
+            let len = if id % 2 == 0 { 100 } else { 4 << 20 };
+            let sender = coro::spawn(async move {
+                let _ = write_message(&mut stream, id, len).await;
+                stream // kept open, never read
+            });
+            stalled.push(sender);
+        }
+        let clients: Vec<_> = (0..SERVED)
+            .map(|id| {
+                coro::spawn(async move {
+                    let stream = TcpStream::connect(server.addr).await.unwrap();
+                    let (mut reader, mut writer) = stream.into_split();
+                    let (written, echoed) = join(
+                        write_message(&mut writer, id, 3000),
+                        read_echo(&mut reader, id, 3000, uppercase, |_| {}),
+                    )
+                    .await;
+                    written.unwrap();
+                    echoed.unwrap()
+                })
+            })
+            .collect();
+        let served = coro::time::timeout(DEADLINE, coro::task::join_all(clients))
+            .await
+            .expect("the stalled peers held the other connections");
+        assert!(served.into_iter().all(|echo| echo.unwrap() == Echo::Intact));
+        drop(stalled); // the senders of 4 MiB are still blocked: detach them
+
+        // A handler with a read timeout lets a silent peer go.
+        let listener = coro::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut silent = TcpStream::connect(addr).await.unwrap();
+        let (mut accepted, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 16];
+        let read = coro::time::timeout(Duration::from_millis(200), accepted.read(&mut buf)).await;
+        assert!(
+            read.is_err(),
+            "a silent peer's read must time out: {read:?}"
+        );
+        drop(accepted);
+        assert_eq!(silent.read(&mut buf).await.unwrap(), 0, "the peer sees EOF");
+    });
+    server.check_running().expect("the server died");
 }

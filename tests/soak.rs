@@ -130,7 +130,7 @@ fn soak(duration: Duration) {
     let seed = std::env::var("CORO_SOAK_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5EED_0F_C0_50AC);
+        .unwrap_or(0x5EED_0FC0_50AC);
     // One descriptor per connection here, and as many in the server.
     let need = CONNECTIONS as u64 + 512;
     let limit = raise_fd_limit(need);
