@@ -49,8 +49,8 @@
 //! `deadline > elapsed` and sits exactly in the slot computed above from
 //! `(elapsed, min(deadline, elapsed_at_link + MAX_AHEAD))`, where
 //! `elapsed_at_link` is the value of `elapsed` when it was last linked (a
-//! clamped entry therefore always sits on level 5); the occupancy bitmask of each level has bit `s` set
-//! iff slot `s` is non-empty. Consequences:
+//! clamped entry therefore always sits on level 5); the occupancy bitmask of
+//! each level has bit `s` set iff slot `s` is non-empty. Consequences:
 //!
 //! * All entries of a lower level come before all entries of a higher level,
 //!   and within a level slots are in (ring) order from `elapsed`'s digit. The
@@ -65,8 +65,10 @@
 //! * When `elapsed` reaches the start of an occupied slot of level `L > 0`, the
 //!   slot's deadlines now share all bits down to digit `L` with `elapsed`, so
 //!   each entry is re-inserted ("cascaded") into a strictly lower level, or
-//!   fired if its deadline is that very tick. Each entry cascades at most 5
-//!   times in its life, plus once per ~780 days it spends beyond the horizon.
+//!   fired if its deadline is that very tick; a clamped entry, whose real
+//!   deadline lies beyond the slot, is re-filed on level 5 (or lower, once
+//!   within the horizon). Each entry cascades at most 5 times in its life,
+//!   plus once per ~780 days it spends beyond the horizon.
 //! * A jump of more than the horizon (`advance(u64::MAX)` at shutdown, or a
 //!   test) would otherwise walk every level-5 slot in between, re-filing far
 //!   entries each time; instead `advance` takes every entry out, fires the
