@@ -258,7 +258,7 @@ fn parse_wrk(out: &str) -> Result<(f64, f64, f64, f64, f64), String> {
             let secs = rest
                 .split(',')
                 .next()
-                .and_then(|d| duration_us(d))
+                .and_then(duration_us)
                 .ok_or_else(bad)?;
             requests_secs = Some((n.parse::<f64>().map_err(|_| bad())?, secs / 1e6));
         } else if let Some(v) = line.strip_prefix("50%") {
