@@ -44,9 +44,9 @@ pub use coro_core::{spawn, spawn_blocking, spawn_local, yield_now, JoinHandle};
 pub use coro_macros::{main, test};
 pub use runtime::{block_on, Runtime};
 
-#[cfg(unix)]
-pub use coro_net::signal;
 pub use coro_net::{net, time};
+#[cfg(unix)]
+pub use coro_net::{process, signal};
 
 /// Async I/O traits: futures-io's [`AsyncRead`](io::AsyncRead) and
 /// [`AsyncWrite`](io::AsyncWrite), with the [`AsyncReadExt`](io::AsyncReadExt)

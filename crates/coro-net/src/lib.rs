@@ -14,12 +14,16 @@
 //! * [`time`]: `sleep`, `timeout`, `interval` on the reactor's timer wheel.
 //! * [`signal`]: `ctrl_c` and Unix signals as streams, woken through the
 //!   reactor.
+//! * [`process`]: `Command` and `Child` with async pipes and exit, seen
+//!   through a pidfd (Linux) or `SIGCHLD`.
 //!
 //! Both work inside a coro runtime (the worker that runs the task also
 //! waits for the OS) and outside one (a fallback reactor thread waits).
 #![warn(missing_docs, rust_2018_idioms)]
 
 pub mod net;
+#[cfg(unix)]
+pub mod process;
 #[cfg(unix)]
 pub mod signal;
 pub mod time;
