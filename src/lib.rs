@@ -44,9 +44,9 @@ pub use coro_core::{spawn, spawn_blocking, spawn_local, yield_now, JoinHandle};
 pub use coro_macros::{main, test};
 pub use runtime::{block_on, Runtime};
 
-pub use coro_net::{net, time};
 #[cfg(unix)]
-pub use coro_net::{process, signal};
+pub use coro_net::{fs, process, signal};
+pub use coro_net::{net, time};
 
 /// Async I/O traits: futures-io's [`AsyncRead`](io::AsyncRead) and
 /// [`AsyncWrite`](io::AsyncWrite), with the [`AsyncReadExt`](io::AsyncReadExt)
@@ -55,8 +55,8 @@ pub use coro_net::{process, signal};
 pub mod io {
     pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
     pub use futures_util::io::{
-        copy, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, BufWriter, ReadHalf,
-        WriteHalf,
+        copy, AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufReader, BufWriter,
+        ReadHalf, WriteHalf,
     };
 }
 

@@ -14,6 +14,8 @@
 //! * [`time`]: `sleep`, `timeout`, `interval` on the reactor's timer wheel.
 //! * [`signal`]: `ctrl_c` and Unix signals as streams, woken through the
 //!   reactor.
+//! * [`fs`]: files and directories on the blocking pool (tokio::fs's
+//!   surface), `File` with buffered, chunked reads and writes.
 //! * [`process`]: `Command` and `Child` with async pipes and exit, seen
 //!   through a pidfd (Linux) or `SIGCHLD`.
 //!
@@ -21,6 +23,8 @@
 //! waits for the OS) and outside one (a fallback reactor thread waits).
 #![warn(missing_docs, rust_2018_idioms)]
 
+#[cfg(unix)]
+pub mod fs;
 pub mod net;
 #[cfg(unix)]
 pub mod process;
