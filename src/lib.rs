@@ -54,6 +54,8 @@ pub use coro_core::{spawn, spawn_blocking, spawn_local, yield_now, JoinHandle};
 pub use coro_macros::{main, test};
 pub use runtime::{block_on, Runtime};
 
+#[cfg(unix)]
+pub use coro_net::{fs, process, signal};
 pub use coro_net::{net, time};
 
 #[cfg(feature = "tokio-io")]
