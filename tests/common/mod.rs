@@ -116,10 +116,10 @@ impl Rendezvous {
     }
 }
 
-/// `cargo run --quiet --example NAME --`, with the cargo features this test
-/// build has (`--all-features` builds the examples with them all; running
-/// them with the same set reuses that build).
-pub fn example_command(name: &str) -> Command {
+/// The arguments of `cargo run --quiet --example NAME --`, with the cargo
+/// features this test build has (`--all-features` builds the examples with
+/// them all; running them with the same set reuses that build).
+pub fn example_cargo_args(name: &str) -> Vec<String> {
     let features: Vec<&str> = [
         ("hyper", cfg!(feature = "hyper")),
         ("tokio-io", cfg!(feature = "tokio-io")),
@@ -127,12 +127,21 @@ pub fn example_command(name: &str) -> Command {
     .into_iter()
     .filter_map(|(feature, on)| on.then_some(feature))
     .collect();
-    let mut command = Command::new(env!("CARGO"));
-    command.args(["run", "--quiet", "--example", name]);
+    let mut args: Vec<String> = ["run", "--quiet", "--example", name]
+        .map(String::from)
+        .into();
     if !features.is_empty() {
-        command.arg("--features").arg(features.join(","));
+        args.push("--features".to_owned());
+        args.push(features.join(","));
     }
-    command.arg("--");
+    args.push("--".to_owned());
+    args
+}
+
+/// `cargo run --quiet --example NAME --` (see [`example_cargo_args`]).
+pub fn example_command(name: &str) -> Command {
+    let mut command = Command::new(env!("CARGO"));
+    command.args(example_cargo_args(name));
     command
 }
 
