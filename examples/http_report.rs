@@ -26,7 +26,8 @@
 //! `--latency` distribution; for h2load, computed from its per-request
 //! `--log-file`), server CPU per request (utime + stime of the server
 //! process over the load, from `/proc/PID/stat`, divided by the requests
-//! the load generator completed) and errors (socket errors and non-2xx
+//! the load generator completed), the load generator's own CPU per request
+//! (shown, not ranked: it says when the client is the bottleneck) and errors (socket errors and non-2xx
 //! answers; must be 0). Repetitions are interleaved as in `bench_report`:
 //! each repetition visits every server once, in an order that rotates, so
 //! a slow phase of the machine hits every server alike; the table shows
@@ -109,6 +110,10 @@ struct Sample {
     p50_us: f64,
     p99_us: f64,
     cpu_us_per_request: f64,
+    /// The load generator's CPU per request: with one client thread, when
+    /// `client_cpu_us_per_request × requests/s` reaches a full second per
+    /// second, the client is the bottleneck and no server can go faster.
+    client_cpu_us_per_request: f64,
     errors: f64,
 }
 
@@ -182,6 +187,7 @@ fn run(
     work: &Path,
 ) -> Result<Sample, String> {
     let cpu_before = server.proc.cpu_ticks()?;
+    let client_before = children_cpu_us();
     let (requests, secs, p50_us, p99_us, errors) = match load {
         Load::Wrk { connections, echo } => {
             let mut wrk = Command::new("wrk");
@@ -215,6 +221,7 @@ fn run(
         }
     };
     let cpu_ticks = server.proc.cpu_ticks()? - cpu_before;
+    let client_us = children_cpu_us() - client_before;
     // SAFETY: `sysconf` has no preconditions.
     let ticks_per_s = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     if requests == 0.0 {
@@ -225,8 +232,25 @@ fn run(
         p50_us,
         p99_us,
         cpu_us_per_request: cpu_ticks as f64 / ticks_per_s * 1e6 / requests,
+        client_cpu_us_per_request: client_us / requests,
         errors,
     })
+}
+
+/// CPU time (user + system, µs) of every child process this one has
+/// reaped: read around a load generator's run, its CPU time (the servers
+/// are reaped only when they stop).
+fn children_cpu_us() -> f64 {
+    // SAFETY: an all-zero `rusage` is a valid value to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid, writable `rusage`.
+    let ok = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } == 0;
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    if ok {
+        us(usage.ru_utime) + us(usage.ru_stime)
+    } else {
+        f64::NAN
+    }
 }
 
 /// Runs `command`, returning its stdout; an error with its stderr if it
@@ -338,20 +362,24 @@ fn parse_h2load(out: &str, log: &str) -> Result<(f64, f64, f64, f64, f64), Strin
 
 /// The rows, grouped by load and metric, servers in `SERVERS` order.
 fn to_rows(samples: &HashMap<(usize, usize), Vec<Sample>>) -> Vec<Row> {
-    /// Name, unit, higher is better, value.
-    type Metric = (&'static str, &'static str, bool, fn(&Sample) -> f64);
-    let metrics: [Metric; 5] = [
-        ("requests/s", "requests/s", true, |s| s.requests_per_s),
-        ("p50 µs", "µs", false, |s| s.p50_us),
-        ("p99 µs", "µs", false, |s| s.p99_us),
-        ("server CPU µs/request", "µs", false, |s| {
+    /// Name, unit, higher is better, ranked (a ratio against peers), value.
+    type Metric = (&'static str, &'static str, bool, bool, fn(&Sample) -> f64);
+    let metrics: [Metric; 6] = [
+        ("requests/s", "requests/s", true, true, |s| s.requests_per_s),
+        ("p50 µs", "µs", false, true, |s| s.p50_us),
+        ("p99 µs", "µs", false, true, |s| s.p99_us),
+        ("server CPU µs/request", "µs", false, true, |s| {
             s.cpu_us_per_request
         }),
-        ("errors", "count", false, |s| s.errors),
+        // The load generator's cost, shown beside each server, not ranked.
+        ("client CPU µs/request", "µs", false, false, |s| {
+            s.client_cpu_us_per_request
+        }),
+        ("errors", "count", false, true, |s| s.errors),
     ];
     let mut rows = Vec::new();
     for (l, (name, _)) in LOADS.iter().enumerate() {
-        for &(metric, unit, higher_is_better, get) in &metrics {
+        for &(metric, unit, higher_is_better, ranked, get) in &metrics {
             for (s, &(runtime, class)) in SERVERS.iter().enumerate() {
                 let Some(runs) = samples.get(&(s, l)) else {
                     continue;
@@ -359,7 +387,7 @@ fn to_rows(samples: &HashMap<(usize, usize), Vec<Sample>>) -> Vec<Row> {
                 rows.push(Row {
                     scenario: format!("{name} {metric}"),
                     runtime: runtime.to_owned(),
-                    class,
+                    class: if ranked { class } else { Class::Baseline },
                     values: runs.iter().map(get).collect(),
                     unit: unit.to_owned(),
                     higher_is_better,
