@@ -158,3 +158,63 @@ fn bench_report_quick_with_echo_has_echo_rows() {
         );
     }
 }
+
+/// `http_report -- --reps 1 --seconds 1`: every HTTP scenario has its rows
+/// for every server, and no request failed. It installs `wrk` and `h2load`
+/// with `apt-get` if they are missing. About half a minute.
+#[test]
+#[cfg(feature = "hyper")]
+fn http_report_smoke_run_has_every_row_and_no_errors() {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "--example",
+            "http_report",
+            "--",
+        ])
+        .args(["--reps", "1", "--seconds", "1"])
+        .output()
+        .expect("failed to run cargo");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "http_report failed: {}\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let servers = ["coro_mt", "tokio_mt", "smol_mt", "coro_ct", "tokio_ct"];
+    let scenarios = [
+        "http1_hello_c50",
+        "http1_hello_c500",
+        "http1_echo4k_c50",
+        "h2_hello_c50_m10",
+    ];
+    let metrics = [
+        "requests/s",
+        "p50 µs",
+        "p99 µs",
+        "server CPU µs/request",
+        "client CPU µs/request",
+        "errors",
+    ];
+    for scenario in scenarios {
+        for metric in metrics {
+            for server in servers {
+                let row = format!("| {scenario} {metric} | {server} | ");
+                let line = stdout
+                    .lines()
+                    .find(|line| line.starts_with(&row))
+                    .unwrap_or_else(|| panic!("no row {row:?}:\n{stdout}"));
+                let median = line.split('|').nth(3).unwrap().trim();
+                if metric == "errors" {
+                    assert_eq!(median, "0.00", "{line}");
+                } else {
+                    let value: f64 = median.parse().unwrap_or_else(|_| panic!("{line}"));
+                    assert!(value.is_finite() && value > 0.0, "{line}");
+                }
+            }
+        }
+    }
+}
