@@ -36,6 +36,7 @@
 #[path = "common/runtimes.rs"]
 mod runtimes;
 #[path = "../examples/bench_report/table.rs"]
+#[allow(dead_code)] // the load-report helpers are for the server reports
 mod table;
 
 use std::io;

@@ -24,8 +24,10 @@
 
 #[path = "common/args.rs"]
 mod args;
+#[path = "common/quit.rs"]
+mod quit;
 
-use std::io::{self, BufRead, Write as _};
+use std::io::{self, Write as _};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -57,7 +59,7 @@ fn main() {
     );
     let _ = out.flush();
     drop(out);
-    std::thread::spawn(exit_on_quit);
+    std::thread::spawn(quit::exit_on_quit);
     match runtime.as_str() {
         "coro_mt" | "coro_ct" => {
             let mut builder = coro::Runtime::builder();
@@ -182,16 +184,4 @@ mod smol_server {
             }
         }));
     }
-}
-
-/// Exits the process when stdin reaches EOF or a line says `quit`.
-fn exit_on_quit() {
-    for line in io::stdin().lock().lines() {
-        match line {
-            Ok(line) if line.trim() == "quit" => break,
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
-    std::process::exit(0);
 }

@@ -39,6 +39,8 @@
 
 #[path = "common/args.rs"]
 mod args;
+#[path = "common/debian.rs"]
+mod debian;
 #[path = "bench_report/proc.rs"]
 mod proc;
 #[path = "bench_report/table.rs"]
@@ -50,7 +52,7 @@ use std::path::Path;
 use std::process::Command;
 
 use proc::{build_examples, Server};
-use table::{Class, Row};
+use table::{Class, Metric, Row};
 
 const USAGE: &str = "usage: http_report [--reps N (3)] [--seconds S (5)] [--markdown PATH]";
 
@@ -123,8 +125,12 @@ fn main() {
     let seconds: u64 = args.get("seconds", 5);
     let markdown: String = args.get("markdown", String::new());
 
-    ensure_tool("wrk", "wrk");
-    ensure_tool("h2load", "nghttp2-client");
+    for (tool, package) in [("wrk", "wrk"), ("h2load", "nghttp2-client")] {
+        if let Err(error) = debian::ensure_tool(tool, package) {
+            eprintln!("http_report: {error}");
+            std::process::exit(1);
+        }
+    }
     let Some([server_bin]) = build_examples(["http_bench_server"], &["hyper"], "http") else {
         std::process::exit(1);
     };
@@ -362,9 +368,7 @@ fn parse_h2load(out: &str, log: &str) -> Result<(f64, f64, f64, f64, f64), Strin
 
 /// The rows, grouped by load and metric, servers in `SERVERS` order.
 fn to_rows(samples: &HashMap<(usize, usize), Vec<Sample>>) -> Vec<Row> {
-    /// Name, unit, higher is better, ranked (a ratio against peers), value.
-    type Metric = (&'static str, &'static str, bool, bool, fn(&Sample) -> f64);
-    let metrics: [Metric; 6] = [
+    let metrics: [Metric<Sample>; 6] = [
         ("requests/s", "requests/s", true, true, |s| s.requests_per_s),
         ("p50 µs", "µs", false, true, |s| s.p50_us),
         ("p99 µs", "µs", false, true, |s| s.p99_us),
@@ -377,46 +381,6 @@ fn to_rows(samples: &HashMap<(usize, usize), Vec<Sample>>) -> Vec<Row> {
         }),
         ("errors", "count", false, true, |s| s.errors),
     ];
-    let mut rows = Vec::new();
-    for (l, (name, _)) in LOADS.iter().enumerate() {
-        for &(metric, unit, higher_is_better, ranked, get) in &metrics {
-            for (s, &(runtime, class)) in SERVERS.iter().enumerate() {
-                let Some(runs) = samples.get(&(s, l)) else {
-                    continue;
-                };
-                rows.push(Row {
-                    scenario: format!("{name} {metric}"),
-                    runtime: runtime.to_owned(),
-                    class: if ranked { class } else { Class::Baseline },
-                    values: runs.iter().map(get).collect(),
-                    unit: unit.to_owned(),
-                    higher_is_better,
-                });
-            }
-        }
-    }
-    rows
-}
-
-/// Installs a Debian package if `tool` is not on the PATH.
-fn ensure_tool(tool: &str, package: &str) {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if found {
-        return;
-    }
-    eprintln!("http: installing {package} for {tool}");
-    let install = format!(
-        "(apt-get install -y {package} || (apt-get update && apt-get install -y {package})) >/dev/null 2>&1"
-    );
-    let ok = Command::new("sh")
-        .args(["-c", &install])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("http: {tool} is missing and `apt-get install -y {package}` failed");
-        std::process::exit(1);
-    }
+    let names = LOADS.map(|(name, _)| name);
+    table::load_rows(samples, &names, &SERVERS, &metrics)
 }

@@ -47,7 +47,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::proc::{build_examples, Proc, Server};
-use crate::table::{Class, Row};
+use crate::table::{self, Class, Metric, Row};
 
 /// Server runtimes (`echo_bench_server --runtime`) and their classes.
 const SERVERS: [(&str, Class); 7] = [
@@ -159,9 +159,7 @@ fn failed(connections: usize) -> Sample {
 /// The rows, grouped by load and metric, runtimes in `SERVERS` order. NaN
 /// values (a failed run) are left out; the errors row is always there.
 fn to_rows(samples: &HashMap<(usize, usize), Vec<Sample>>, loads: &[(usize, String)]) -> Vec<Row> {
-    /// Name, unit, higher is better, ranked (a ratio against peers), value.
-    type Metric = (&'static str, &'static str, bool, bool, fn(&Sample) -> f64);
-    let metrics: [Metric; 6] = [
+    let metrics: [Metric<Sample>; 6] = [
         ("round trips/s", "round trips/s", true, true, |s| {
             s.round_trips_per_s
         }),
@@ -176,29 +174,8 @@ fn to_rows(samples: &HashMap<(usize, usize), Vec<Sample>>, loads: &[(usize, Stri
         }),
         ("errors", "count", false, true, |s| s.errors),
     ];
-    let mut rows = Vec::new();
-    for (l, (_, name)) in loads.iter().enumerate() {
-        for &(metric, unit, higher_is_better, ranked, get) in &metrics {
-            for (s, &(runtime, class)) in SERVERS.iter().enumerate() {
-                let Some(runs) = samples.get(&(s, l)) else {
-                    continue;
-                };
-                let values: Vec<f64> = runs.iter().map(get).filter(|v| !v.is_nan()).collect();
-                if values.is_empty() {
-                    continue;
-                }
-                rows.push(Row {
-                    scenario: format!("{name} {metric}"),
-                    runtime: runtime.to_owned(),
-                    class: if ranked { class } else { Class::Baseline },
-                    values,
-                    unit: unit.to_owned(),
-                    higher_is_better,
-                });
-            }
-        }
-    }
-    rows
+    let names: Vec<&str> = loads.iter().map(|(_, name)| name.as_str()).collect();
+    table::load_rows(samples, &names, &SERVERS, &metrics)
 }
 
 /// The connection counts and their scenario names. A count that does not

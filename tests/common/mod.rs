@@ -198,22 +198,11 @@ pub fn spawn_example(name: &str, args: &[&str]) -> (KillOnDrop, mpsc::Receiver<S
     (KillOnDrop(child), rx)
 }
 
+#[path = "../../examples/common/debian.rs"]
+mod debian;
+
 /// Installs a Debian package if `tool` is not on the PATH (CI machines
-/// start without curl, wrk or h2load).
+/// start without curl); fails the test if that is not possible.
 pub fn ensure_tool(tool: &str, package: &str) {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if found {
-        return;
-    }
-    let install = format!(
-        "(apt-get install -y {package} || (apt-get update && apt-get install -y {package})) >/dev/null 2>&1"
-    );
-    let status = Command::new("sh").args(["-c", &install]).status();
-    assert!(
-        status.is_ok_and(|s| s.success()),
-        "{tool} is not installed and `apt-get install -y {package}` failed"
-    );
+    debian::ensure_tool(tool, package).unwrap_or_else(|error| panic!("{error}"));
 }
