@@ -50,6 +50,11 @@ pub(crate) struct OsEvent {
 
 /// The poller key of the reactor's own wake-up fd. Source keys stay below
 /// it (see `SourceKey` in `reactor.rs`).
+///
+/// Only the Linux eventfd is registered under a key: `Poller::notify` (the
+/// fallback, and kqueue's `EVFILT_USER` on macOS and the BSDs) wakes `wait`
+/// without reporting an event.
+#[cfg(target_os = "linux")]
 pub(crate) const WAKE_KEY: usize = 1 << 63;
 
 /// Wakes the thread taking a turn (shared by every thread).
@@ -67,7 +72,16 @@ pub(crate) enum Events {
 }
 
 /// The fastest way to wait that works here, for `poller`.
-pub(crate) fn waiter(poller: &Poller) -> (Notifier, Events) {
+pub(crate) fn waiter(
+    #[cfg_attr(
+        not(target_os = "linux"),
+        expect(
+            unused_variables,
+            reason = "only the Linux eventfd registers with the poller"
+        )
+    )]
+    poller: &Poller,
+) -> (Notifier, Events) {
     #[cfg(target_os = "linux")]
     if let Ok(eventfd) = epoll::EventFd::new(poller) {
         return (
