@@ -36,6 +36,9 @@
 //! * [`Runtime`] and [`runtime::Builder`] to build a runtime by hand.
 
 #![warn(missing_docs, rust_2018_idioms)]
+// docs.rs builds with `--cfg docsrs` on nightly: items behind a cargo feature
+// are then labelled with the feature that enables them.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod runtime;
 
