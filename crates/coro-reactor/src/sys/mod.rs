@@ -89,6 +89,12 @@ pub(crate) fn waiter(
             Events::Epoll(epoll::Events::new()),
         );
     }
+    portable_waiter()
+}
+
+/// `polling`'s own `wait` and `notify`: what macOS and the BSDs use
+/// (kqueue), and Linux when no eventfd can be created.
+pub(crate) fn portable_waiter() -> (Notifier, Events) {
     let capacity = std::num::NonZeroUsize::new(1024).expect("1024 is not zero");
     (
         Notifier::Polling,
