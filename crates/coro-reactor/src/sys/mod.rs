@@ -51,9 +51,10 @@ pub(crate) struct OsEvent {
 /// The poller key of the reactor's own wake-up fd. Source keys stay below
 /// it (see `SourceKey` in `reactor.rs`).
 ///
-/// Only the Linux eventfd is registered under a key: `Poller::notify` (the
-/// fallback, and kqueue's `EVFILT_USER` on macOS and the BSDs) wakes `wait`
-/// without reporting an event.
+/// Only the Linux fast path registers a wake-up fd of its own. The
+/// portable path wakes `wait` with `Poller::notify` (`EVFILT_USER` or a pipe
+/// under kqueue), which uses `polling`'s own reserved key (`usize::MAX`,
+/// also above every source key) and filters its events out.
 #[cfg(target_os = "linux")]
 pub(crate) const WAKE_KEY: usize = 1 << 63;
 
