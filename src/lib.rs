@@ -46,6 +46,9 @@
 //! * [`Runtime`] and [`runtime::Builder`] to build a runtime by hand.
 
 #![warn(missing_docs, rust_2018_idioms)]
+// docs.rs builds with `--cfg docsrs` on nightly: items behind a cargo feature
+// are then labelled with the feature that enables them.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod runtime;
 
@@ -59,8 +62,12 @@ pub use coro_net::{fs, process, signal};
 pub use coro_net::{net, time};
 
 #[cfg(feature = "tokio-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-io")))]
+#[doc(inline)]
 pub use coro_interop::compat;
 #[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+#[doc(inline)]
 pub use coro_interop::hyper;
 
 /// Async I/O traits: futures-io's [`AsyncRead`](io::AsyncRead),

@@ -22,6 +22,9 @@
 //! Both work inside a coro runtime (the worker that runs the task also
 //! waits for the OS) and outside one (a fallback reactor thread waits).
 #![warn(missing_docs, rust_2018_idioms)]
+// docs.rs builds with `--cfg docsrs` on nightly: items behind a cargo feature
+// are then labelled with the feature that enables them.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(unix)]
 pub mod fs;
