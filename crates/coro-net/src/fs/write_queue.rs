@@ -131,7 +131,7 @@ impl WriteQueue {
         let mut file = Some(file);
         let mut buf = Vec::new();
         loop {
-            let seek = {
+            let (seek, waiter) = {
                 let mut state = self.lock();
                 // Return the buffer just written for reuse.
                 buf.clear();
@@ -141,14 +141,17 @@ impl WriteQueue {
                 if state.queued.is_empty() {
                     drop(file.take());
                     state.running = false;
-                    wake(&mut state);
+                    let waiter = state.waiter.take();
+                    drop(state);
+                    wake(waiter);
                     return;
                 }
                 let spare = std::mem::take(&mut state.spare);
                 buf = std::mem::replace(&mut state.queued, spare);
-                wake(&mut state);
-                std::mem::take(&mut state.seek_first)
+                // Room in the queue again.
+                (std::mem::take(&mut state.seek_first), state.waiter.take())
             };
+            wake(waiter);
             let result = (|| {
                 let file: &StdFile = file.as_ref().expect("dropped only when finishing");
                 if seek != 0 {
@@ -162,7 +165,9 @@ impl WriteQueue {
                 state.queued.clear();
                 state.error = Some(error);
                 state.running = false;
-                wake(&mut state);
+                let waiter = state.waiter.take();
+                drop(state);
+                wake(waiter);
                 return;
             }
         }
@@ -195,13 +200,17 @@ impl Drop for Writer {
                 "coro::fs: the runtime's blocking pool shut down before queued writes ran",
             ));
             state.running = false;
-            wake(&mut state);
+            let waiter = state.waiter.take();
+            drop(state);
+            wake(waiter);
         }
     }
 }
 
-fn wake(state: &mut State) {
-    if let Some(waker) = state.waiter.take() {
+/// Wakes the caller, after the lock is released (a waker may run code
+/// that takes it).
+fn wake(waiter: Option<Waker>) {
+    if let Some(waker) = waiter {
         waker.wake();
     }
 }
