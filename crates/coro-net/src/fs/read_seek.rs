@@ -162,9 +162,9 @@ impl ReadSeek {
     }
 
     /// Copies read-ahead bytes to `dst`, or reports the end of file or a
-    /// read error that is due, or starts a read: `None` means the caller
-    /// must wait for the read it started (after checking the write side
-    /// is idle, which only it knows).
+    /// read error that is due, or starts a read of at least
+    /// [`READ_CHUNK`] bytes and waits for it. The caller must have made
+    /// sure no write is queued (the OS position must be the caller's).
     pub(crate) fn poll_read(
         &mut self,
         cx: &mut Context<'_>,
