@@ -26,7 +26,7 @@
 //! |---|---|
 //! | `coro-core` | tasks, schedulers (current-thread and work-stealing multi-thread), `JoinHandle`/`JoinSet`, `block_on`, runtimes, the blocking pool |
 //! | `coro-reactor` | the epoll/kqueue reactor: I/O readiness, the timer wheel, parking idle workers in the poller |
-//! | `coro-net` | [`net`] (TCP, UDP, Unix sockets, `lookup_host`) and [`time`] (`sleep`, `timeout`, `interval`) |
+//! | `coro-net` | [`net`] (TCP, UDP, Unix sockets, `lookup_host`), [`time`] (`sleep`, `timeout`, `interval`), [`signal`] (`ctrl_c`, Unix signals), [`process`] (`Command`, `Child`) and [`fs`] (files and directories on the blocking pool) |
 //! | `coro-macros` | `#[coro::main]` and `#[coro::test]` |
 //! | `coro-interop` | adapters to other crates' traits, each behind a cargo feature (below) |
 //!

@@ -322,3 +322,66 @@ fn files_work_under_a_foreign_executor() {
         assert_eq!(names, ["f"]);
     });
 }
+
+/// Runs `f` on a thread and fails the test if it takes more than a minute.
+fn within_a_minute<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(f()).unwrap());
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the test hung: a file operation never completed")
+}
+
+#[test]
+fn a_file_outlives_the_runtime_it_was_opened_on() {
+    let dir = TempDir::new("outlives");
+    let path = dir.join("f");
+    let rt = build("multi_thread", |_| {});
+    let mut file = rt.block_on(async {
+        File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .open(&path)
+            .await
+            .unwrap()
+    });
+    drop(rt);
+    let text = within_a_minute(move || {
+        futures::executor::block_on(async {
+            file.write_all(b"after the runtime").await.unwrap();
+            file.seek(SeekFrom::Start(0)).await.unwrap();
+            let mut text = String::new();
+            file.read_to_string(&mut text).await.unwrap();
+            text
+        })
+    });
+    assert_eq!(text, "after the runtime");
+}
+
+#[test]
+fn writes_cancelled_by_a_runtime_shutdown_are_reported_not_awaited_forever() {
+    let dir = TempDir::new("cancelled_writes");
+    let path = dir.join("f");
+    // One blocking thread, kept busy: the writer stays queued behind it.
+    let rt = build("current_thread", |b| {
+        b.max_blocking_threads(1);
+    });
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let mut file = rt.block_on(async {
+        let file = File::create(&path).await.unwrap();
+        drop(coro::spawn_blocking(move || {
+            started_tx.send(()).unwrap();
+            let _ = release_rx.recv();
+        }));
+        file
+    });
+    started_rx.recv().unwrap();
+    rt.block_on(file.write_all(b"never written")).unwrap();
+    // Cancels the queued writer without running it.
+    rt.shutdown_background();
+    let err = within_a_minute(move || futures::executor::block_on(file.flush()).unwrap_err());
+    assert!(err.to_string().contains("shut down"), "{err}");
+    release_tx.send(()).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"");
+}

@@ -8,15 +8,20 @@
 //! (under another executor, on a plain thread) use the blocking pool of a
 //! current-thread runtime that exists only for that: its scheduler never
 //! runs, its pool threads start on demand and exit when idle.
+//!
+//! The pool is looked up at each operation, not when a file is opened (as
+//! tokio does): a `File` that outlives the runtime it was opened on, or
+//! moves to another executor, keeps working.
 
 use std::io;
 use std::sync::OnceLock;
 
 use coro_core::runtime::Handle;
+use coro_core::task::JoinError;
 use coro_core::JoinHandle;
 
 /// The handle whose blocking pool runs file work started here.
-pub(crate) fn pool() -> Handle {
+fn pool() -> Handle {
     Handle::try_current().unwrap_or_else(|| fallback().handle().clone())
 }
 
@@ -33,13 +38,25 @@ fn fallback() -> &'static coro_core::Runtime {
     })
 }
 
-/// Runs `f` on `pool`'s blocking threads.
-pub(crate) fn spawn<F, R>(pool: &Handle, f: F) -> JoinHandle<R>
+/// Runs `f` on the blocking pool (see [`pool`]).
+pub(crate) fn spawn<F, R>(f: F) -> JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    pool.spawn_blocking(f)
+    pool().spawn_blocking(f)
+}
+
+/// The error for a blocking operation that did not complete: the pool shut
+/// down (its runtime was dropped) before running it. A panic in the
+/// closure is a bug in coro and is propagated as a panic.
+pub(crate) fn not_run(error: JoinError) -> io::Error {
+    match error.try_into_panic() {
+        Ok(payload) => std::panic::resume_unwind(payload),
+        Err(_) => io::Error::other(
+            "coro::fs: the runtime's blocking pool shut down before the file operation ran",
+        ),
+    }
 }
 
 /// Runs the blocking `f` on the blocking pool and awaits its result.
@@ -48,5 +65,5 @@ where
     F: FnOnce() -> io::Result<T> + Send + 'static,
     T: Send + 'static,
 {
-    spawn(&pool(), f).await?
+    spawn(f).await.map_err(not_run)?
 }

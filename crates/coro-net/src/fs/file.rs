@@ -17,10 +17,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use coro_core::runtime::Handle;
 use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 
-use super::blocking::{asyncify, pool};
+use super::blocking::{asyncify, not_run, spawn};
 use super::read_seek::ReadSeek;
 use super::write_queue::WriteQueue;
 use super::OpenOptions;
@@ -30,8 +29,8 @@ use super::OpenOptions;
 /// [`coro::io::BufReader`](futures_util::io::BufReader) for
 /// `AsyncBufRead`: lines, `read_until`).
 ///
-/// The work runs on the blocking pool of the runtime the file was opened
-/// in, in chunks: reads fetch at least 256 KiB per trip and read ahead
+/// The work runs on the blocking pool of the runtime the operation is
+/// polled in (coro's fallback pool outside any), in chunks: reads fetch at least 256 KiB per trip and read ahead
 /// while you consume them; writes are copied into a queue of up to 1 MiB
 /// and return at once, and one blocking trip writes the queue out for as
 /// long as you keep it filled.
@@ -77,7 +76,6 @@ use super::OpenOptions;
 /// ```
 pub struct File {
     std: Arc<std::fs::File>,
-    pool: Handle,
     reads: ReadSeek,
     writes: Arc<WriteQueue>,
 }
@@ -166,7 +164,8 @@ impl File {
     }
 
     /// Adopts an open std file. Its work runs on the blocking pool of the
-    /// current coro runtime (or coro's fallback pool outside one).
+    /// coro runtime each operation is polled in (or coro's fallback pool
+    /// outside one).
     ///
     /// # Examples
     ///
@@ -186,7 +185,6 @@ impl File {
     pub fn from_std(std: std::fs::File) -> File {
         File {
             std: Arc::new(std),
-            pool: pool(),
             reads: ReadSeek::default(),
             writes: Arc::new(WriteQueue::new()),
         }
@@ -393,14 +391,14 @@ impl File {
         .await?;
         let unread = self.reads.discard() as i64;
         let std = self.std.clone();
-        self.pool
-            .spawn_blocking(move || {
-                if unread != 0 {
-                    (&*std).seek(SeekFrom::Current(-unread))?;
-                }
-                f(&std)
-            })
-            .await?
+        spawn(move || {
+            if unread != 0 {
+                (&*std).seek(SeekFrom::Current(-unread))?;
+            }
+            f(&std)
+        })
+        .await
+        .map_err(not_run)?
     }
 }
 
@@ -416,7 +414,7 @@ impl AsyncRead for File {
         }
         // Reads come after the writes before them.
         ready!(this.writes.poll_idle(cx))?;
-        this.reads.poll_read(cx, &this.std, &this.pool, buf)
+        this.reads.poll_read(cx, &this.std, buf)
     }
 }
 
@@ -438,7 +436,7 @@ impl AsyncWrite for File {
         if unread > 0 {
             this.writes.seek_before_next_write(-(unread as i64));
         }
-        this.writes.poll_write(cx, &this.std, &this.pool, buf)
+        this.writes.poll_write(cx, &this.std, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -479,7 +477,7 @@ impl AsyncSeek for File {
                 other => other,
             };
             this.reads.discard();
-            this.reads.start_seek(&this.std, &this.pool, pos);
+            this.reads.start_seek(&this.std, pos);
         }
     }
 }

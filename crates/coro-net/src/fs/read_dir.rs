@@ -22,7 +22,7 @@ use std::task::{ready, Context, Poll};
 use coro_core::JoinHandle;
 use futures_core::Stream;
 
-use super::blocking::{asyncify, pool, spawn};
+use super::blocking::{asyncify, not_run, spawn};
 
 /// Entries read per blocking-pool trip.
 const BATCH: usize = 32;
@@ -153,7 +153,7 @@ impl ReadDir {
                         return Poll::Ready(Ok(None));
                     };
                     let mut queue = std::mem::take(queue);
-                    self.state = State::Reading(spawn(&pool(), move || {
+                    self.state = State::Reading(spawn(move || {
                         let more = read_batch(&mut std, &mut queue);
                         (queue, more.then_some(std))
                     }));
@@ -163,7 +163,7 @@ impl ReadDir {
                     self.state = match result {
                         Ok((queue, std)) => State::Idle { queue, std },
                         Err(error) => State::Idle {
-                            queue: VecDeque::from([Err(error.into())]),
+                            queue: VecDeque::from([Err(not_run(error))]),
                             std: None,
                         },
                     };

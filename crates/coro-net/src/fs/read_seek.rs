@@ -31,8 +31,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use coro_core::runtime::Handle;
 use coro_core::JoinHandle;
+
+use super::blocking::{not_run, spawn};
 
 /// The least a read asks the blocking pool for.
 pub(crate) const READ_CHUNK: usize = 256 << 10;
@@ -94,10 +95,9 @@ impl ReadSeek {
         self.in_flight = None;
         let Done { result, buf } = match outcome {
             Ok(done) => done,
-            // The pool shut down (or the closure panicked); the buffer
-            // went with it.
+            // The pool shut down; the buffer went with it.
             Err(error) => Done {
-                result: Err(error.into()),
+                result: Err(not_run(error)),
                 buf: Vec::new(),
             },
         };
@@ -123,21 +123,20 @@ impl ReadSeek {
     fn start(
         &mut self,
         kind: Kind,
-        pool: &Handle,
         f: impl FnOnce(&mut Vec<u8>) -> io::Result<u64> + Send + 'static,
     ) {
         let mut buf = std::mem::take(&mut self.buf);
-        let handle = pool.spawn_blocking(move || {
+        let handle = spawn(move || {
             let result = f(&mut buf);
             Done { result, buf }
         });
         self.in_flight = Some((kind, handle));
     }
 
-    fn start_read(&mut self, file: &Arc<StdFile>, pool: &Handle, len: usize) {
+    fn start_read(&mut self, file: &Arc<StdFile>, len: usize) {
         let file = file.clone();
         self.chunk = len;
-        self.start(Kind::Read, pool, move |buf| {
+        self.start(Kind::Read, move |buf| {
             if buf.len() < len {
                 buf.resize(len, 0);
             }
@@ -152,9 +151,9 @@ impl ReadSeek {
 
     /// Starts a seek to `pos`, which must already account for the
     /// read-ahead.
-    pub(crate) fn start_seek(&mut self, file: &Arc<StdFile>, pool: &Handle, pos: SeekFrom) {
+    pub(crate) fn start_seek(&mut self, file: &Arc<StdFile>, pos: SeekFrom) {
         let file = file.clone();
-        self.start(Kind::Seek, pool, move |_| (&*file).seek(pos));
+        self.start(Kind::Seek, move |_| (&*file).seek(pos));
     }
 
     /// Whether a seek of ours is in flight.
@@ -163,14 +162,13 @@ impl ReadSeek {
     }
 
     /// Copies read-ahead bytes to `dst`, or reports the end of file or a
-    /// read error that is due, or starts a read: `None` means the caller
-    /// must wait for the read it started (after checking the write side
-    /// is idle, which only it knows).
+    /// read error that is due, or starts a read of at least
+    /// [`READ_CHUNK`] bytes and waits for it. The caller must have made
+    /// sure no write is queued (the OS position must be the caller's).
     pub(crate) fn poll_read(
         &mut self,
         cx: &mut Context<'_>,
         file: &Arc<StdFile>,
-        pool: &Handle,
         dst: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         loop {
@@ -181,7 +179,7 @@ impl ReadSeek {
                 // Read ahead: a full chunk was consumed, more is likely
                 // wanted.
                 if self.pos == self.end && self.end == self.chunk {
-                    self.start_read(file, pool, self.chunk);
+                    self.start_read(file, self.chunk);
                 }
                 return Poll::Ready(Ok(n));
             }
@@ -198,7 +196,7 @@ impl ReadSeek {
                 continue;
             }
             let len = dst.len().clamp(READ_CHUNK, MAX_CHUNK);
-            self.start_read(file, pool, len);
+            self.start_read(file, len);
         }
     }
 }

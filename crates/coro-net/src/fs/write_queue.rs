@@ -34,7 +34,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use coro_core::runtime::Handle;
+use super::blocking::spawn;
 
 /// Bytes a caller may have queued and not yet taken by the writer.
 pub(crate) const QUEUE_LIMIT: usize = 1 << 20;
@@ -75,7 +75,6 @@ impl WriteQueue {
         self: &Arc<Self>,
         cx: &mut Context<'_>,
         file: &Arc<StdFile>,
-        pool: &Handle,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let mut state = self.lock();
@@ -92,10 +91,13 @@ impl WriteQueue {
         if !state.running {
             state.running = true;
             drop(state);
-            let (queue, file) = (self.clone(), file.clone());
+            let writer = Writer {
+                queue: self.clone(),
+                file: Some(file.clone()),
+            };
             // Detached: the writer reports through `state`, and keeps
             // going after the `File` is dropped until the queue is empty.
-            drop(pool.spawn_blocking(move || queue.drain(file)));
+            drop(spawn(move || writer.run()));
         }
         Poll::Ready(Ok(n))
     }
@@ -129,7 +131,7 @@ impl WriteQueue {
         let mut file = Some(file);
         let mut buf = Vec::new();
         loop {
-            let seek = {
+            let (seek, waiter) = {
                 let mut state = self.lock();
                 // Return the buffer just written for reuse.
                 buf.clear();
@@ -139,14 +141,17 @@ impl WriteQueue {
                 if state.queued.is_empty() {
                     drop(file.take());
                     state.running = false;
-                    wake(&mut state);
+                    let waiter = state.waiter.take();
+                    drop(state);
+                    wake(waiter);
                     return;
                 }
                 let spare = std::mem::take(&mut state.spare);
                 buf = std::mem::replace(&mut state.queued, spare);
-                wake(&mut state);
-                std::mem::take(&mut state.seek_first)
+                // Room in the queue again.
+                (std::mem::take(&mut state.seek_first), state.waiter.take())
             };
+            wake(waiter);
             let result = (|| {
                 let file: &StdFile = file.as_ref().expect("dropped only when finishing");
                 if seek != 0 {
@@ -160,15 +165,52 @@ impl WriteQueue {
                 state.queued.clear();
                 state.error = Some(error);
                 state.running = false;
-                wake(&mut state);
+                let waiter = state.waiter.take();
+                drop(state);
+                wake(waiter);
                 return;
             }
         }
     }
 }
 
-fn wake(state: &mut State) {
-    if let Some(waker) = state.waiter.take() {
+/// The writer's closure state. If the pool shuts down before running it,
+/// dropping it unblocks the caller: the queue is dropped and the caller's
+/// next operation reports why, instead of waiting forever for a writer
+/// that will never run.
+struct Writer {
+    queue: Arc<WriteQueue>,
+    /// `None` once `run` took it.
+    file: Option<Arc<StdFile>>,
+}
+
+impl Writer {
+    fn run(mut self) {
+        let file = self.file.take().expect("run once");
+        self.queue.drain(file);
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let mut state = self.queue.lock();
+            state.queued.clear();
+            state.error = Some(io::Error::other(
+                "coro::fs: the runtime's blocking pool shut down before queued writes ran",
+            ));
+            state.running = false;
+            let waiter = state.waiter.take();
+            drop(state);
+            wake(waiter);
+        }
+    }
+}
+
+/// Wakes the caller, after the lock is released (a waker may run code
+/// that takes it).
+fn wake(waiter: Option<Waker>) {
+    if let Some(waker) = waiter {
         waker.wake();
     }
 }

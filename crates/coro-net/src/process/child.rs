@@ -31,6 +31,11 @@ use super::reaper;
 /// running, and coro reaps it in the background when it exits, so no
 /// zombie is left behind.
 ///
+/// Its pipes and exit watcher belong to the reactor of the runtime it was
+/// spawned on (or coro's fallback reactor outside any runtime): once that
+/// runtime has shut down, waiting on it or reading its pipes is an error.
+/// [`try_wait`](Child::try_wait) still works.
+///
 /// # Examples
 ///
 /// ```

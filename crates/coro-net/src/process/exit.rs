@@ -146,3 +146,32 @@ mod tests {
         });
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod pidfd_tests {
+    use super::*;
+    use std::future::poll_fn;
+
+    /// Where the kernel offers `pidfd_open` (Linux ≥ 5.3, no sandbox
+    /// refusing it), children are watched through a pidfd, not `SIGCHLD`.
+    #[test]
+    fn a_pidfd_watches_the_child_where_the_kernel_has_one() {
+        coro::block_on(async {
+            let mut child = std::process::Command::new("sh")
+                .args(["-c", "exit 5"])
+                .spawn()
+                .unwrap();
+            let kernel_has_pidfd = pidfd_open(child.id()).unwrap().is_some();
+            let mut watcher = ExitWatcher::new(child.id()).unwrap();
+            assert_eq!(
+                matches!(watcher, ExitWatcher::Pidfd(_)),
+                kernel_has_pidfd,
+                "the watcher follows what the kernel offers"
+            );
+            let status = poll_fn(|cx| watcher.poll_wait(cx, || child.try_wait()))
+                .await
+                .unwrap();
+            assert_eq!(status.code(), Some(5));
+        });
+    }
+}

@@ -123,7 +123,34 @@ pub struct ChildStderr {
 }
 
 impl ChildStdin {
-    pub(crate) fn from_std(stdin: std::process::ChildStdin) -> io::Result<ChildStdin> {
+    /// Adopts the stdin pipe of a child started with std's `Command`
+    /// (made non-blocking and registered with the current reactor).
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the pipe cannot be made non-blocking or registered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::process::Stdio;
+    /// use coro::io::AsyncWriteExt;
+    /// use coro::process::ChildStdin;
+    ///
+    /// #[coro::main(flavor = "current_thread")]
+    /// async fn main() -> std::io::Result<()> {
+    ///     let mut child = std::process::Command::new("cat")
+    ///         .stdin(Stdio::piped())
+    ///         .stdout(Stdio::null())
+    ///         .spawn()?;
+    ///     let mut stdin = ChildStdin::from_std(child.stdin.take().unwrap())?;
+    ///     stdin.write_all(b"adopted").await?;
+    ///     drop(stdin);
+    ///     assert!(child.wait()?.success());
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn from_std(stdin: std::process::ChildStdin) -> io::Result<ChildStdin> {
         Ok(ChildStdin {
             io: Some(register(stdin.into())?),
         })
@@ -140,7 +167,32 @@ impl ChildStdin {
 }
 
 impl ChildStdout {
-    pub(crate) fn from_std(stdout: std::process::ChildStdout) -> io::Result<ChildStdout> {
+    /// Adopts the stdout pipe of a child started with std's `Command`
+    /// (made non-blocking and registered with the current reactor).
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the pipe cannot be made non-blocking or registered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::process::Stdio;
+    /// use coro::io::AsyncReadExt;
+    /// use coro::process::ChildStdout;
+    ///
+    /// #[coro::main(flavor = "current_thread")]
+    /// async fn main() -> std::io::Result<()> {
+    ///     let mut child = std::process::Command::new("echo").arg("hi").stdout(Stdio::piped()).spawn()?;
+    ///     let mut stdout = ChildStdout::from_std(child.stdout.take().unwrap())?;
+    ///     let mut out = String::new();
+    ///     stdout.read_to_string(&mut out).await?;
+    ///     assert_eq!(out, "hi\n");
+    ///     child.wait()?;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn from_std(stdout: std::process::ChildStdout) -> io::Result<ChildStdout> {
         Ok(ChildStdout {
             io: register(stdout.into())?,
         })
@@ -148,7 +200,35 @@ impl ChildStdout {
 }
 
 impl ChildStderr {
-    pub(crate) fn from_std(stderr: std::process::ChildStderr) -> io::Result<ChildStderr> {
+    /// Adopts the stderr pipe of a child started with std's `Command`
+    /// (made non-blocking and registered with the current reactor).
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the pipe cannot be made non-blocking or registered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::process::Stdio;
+    /// use coro::io::AsyncReadExt;
+    /// use coro::process::ChildStderr;
+    ///
+    /// #[coro::main(flavor = "current_thread")]
+    /// async fn main() -> std::io::Result<()> {
+    ///     let mut child = std::process::Command::new("sh")
+    ///         .args(["-c", "echo err >&2"])
+    ///         .stderr(Stdio::piped())
+    ///         .spawn()?;
+    ///     let mut stderr = ChildStderr::from_std(child.stderr.take().unwrap())?;
+    ///     let mut err = String::new();
+    ///     stderr.read_to_string(&mut err).await?;
+    ///     assert_eq!(err, "err\n");
+    ///     child.wait()?;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn from_std(stderr: std::process::ChildStderr) -> io::Result<ChildStderr> {
         Ok(ChildStderr {
             io: register(stderr.into())?,
         })

@@ -160,6 +160,60 @@ impl SignalKind {
     pub const fn user_defined2() -> SignalKind {
         SignalKind(libc::SIGUSR2)
     }
+
+    /// `SIGALRM`: a timer set with `alarm(2)` or `setitimer(2)` expired.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::alarm().as_raw_value(), libc::SIGALRM);
+    /// ```
+    pub const fn alarm() -> SignalKind {
+        SignalKind(libc::SIGALRM)
+    }
+
+    /// `SIGIO`: a descriptor set up for signal-driven I/O is ready.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::io().as_raw_value(), libc::SIGIO);
+    /// ```
+    pub const fn io() -> SignalKind {
+        SignalKind(libc::SIGIO)
+    }
+
+    /// `SIGPIPE`: a write to a pipe or socket with no reader. (The Rust
+    /// runtime ignores it, so writes fail with `BrokenPipe` instead;
+    /// listening for it is rarely what you want.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::pipe().as_raw_value(), libc::SIGPIPE);
+    /// ```
+    pub const fn pipe() -> SignalKind {
+        SignalKind(libc::SIGPIPE)
+    }
+
+    /// `SIGWINCH`: the terminal window changed size.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coro::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::window_change().as_raw_value(), libc::SIGWINCH);
+    /// ```
+    pub const fn window_change() -> SignalKind {
+        SignalKind(libc::SIGWINCH)
+    }
 }
 
 impl From<c_int> for SignalKind {
