@@ -25,43 +25,56 @@
 //! (With aiohttp it is `async with session.get(url) as resp:` and
 //! `await resp.content.read(512)`.) Here the socket is cooperative by
 //! construction, no patching needed: `coro::net::TcpStream` yields to the
-//! runtime whenever a read would block. The HTTP client is a minimal one
-//! written by hand (a request line, headers, then the body read 512 bytes at
-//! a time), so every byte's path is visible.
+//! runtime whenever a read would block. HTTP is hyper's client running on
+//! coro (`coro::hyper::Io` around the socket, or around a rustls stream for
+//! `https://`), and the response body is read 512 bytes at a time through
+//! futures-io's `read`, as `resp.read(512)` does.
 //!
-//! Given no URLs, it serves its own files: a minimal HTTP/1.1 server on
-//! 127.0.0.1 (a random port) holds `--files` in-memory files of `--size`
-//! bytes and waits `--delay-ms` before answering each request, like a
-//! server that takes a moment to respond. It downloads them all one after
-//! the other, then all at once, checks every byte of both, and prints the
-//! two times: sequential pays the delay once per file, concurrent about
-//! once in all. Given `http://` URLs, it downloads those instead (no https:
-//! there is no TLS here).
+//! Given no URLs, it serves its own files: a hyper server on 127.0.0.1 (a
+//! random port) holds `--files` in-memory files of `--size` bytes and waits
+//! `--delay-ms` before answering each request, like a server that takes a
+//! moment to respond. With `--tls` it serves them over HTTPS with a
+//! certificate signed by a local CA made at start (with `rcgen`), and the
+//! client is told to trust that CA, as a company's internal CA is trusted.
+//! It downloads them all one after the other, then all at once, checks
+//! every byte of both, and prints the two times: sequential pays the delay
+//! once per file, concurrent about once in all. Given `http://` or
+//! `https://` URLs, it downloads those instead (https checked against the
+//! public web's roots, from `webpki-roots`).
 //!
 //! ```text
-//! cargo run --example download
-//! cargo run --example download -- --files 20 --size 1048576 --delay-ms 200
-//! cargo run --example download -- http://example.com/ http://example.org/
+//! cargo run --example download --features hyper
+//! cargo run --example download --features hyper -- --tls --files 20 --size 1048576 --delay-ms 200
+//! cargo run --example download --features hyper -- http://example.com/ https://example.org/
 //! ```
 
 #[path = "common/args.rs"]
 mod args;
+#[path = "common/tls.rs"]
+mod tls;
 
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coro::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use coro::hyper::Io;
+use coro::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use coro::net::{TcpListener, TcpStream};
+use futures::TryStreamExt;
+use futures_rustls::rustls::pki_types::ServerName;
+use futures_rustls::{TlsAcceptor, TlsConnector};
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode, Uri};
 
 const USAGE: &str = "usage: download [--files N (8)] [--size BYTES (262144)] [--delay-ms MS (50)] \
-                     [http://HOST[:PORT]/PATH ...]";
+                     [--tls] [http(s)://HOST[:PORT]/PATH ...]";
 
 /// The lesson's chunk size: `resp.read(512)`.
 const CHUNK: usize = 512;
 
 /// The self-served files' contents, shared by the server and the checker.
-type Files = Arc<Vec<Vec<u8>>>;
+type Files = Arc<Vec<Bytes>>;
 
 #[coro::main]
 async fn main() {
@@ -69,21 +82,34 @@ async fn main() {
     let files: usize = args.get("files", 8);
     let size: usize = args.get("size", 256 * 1024);
     let delay = Duration::from_millis(args.get("delay-ms", 50));
+    let use_tls: bool = args.get("tls", false);
 
     // The URLs to fetch, and for self-served files what they must contain.
-    let (urls, expected): (Vec<String>, Option<Files>) = if args.positional.is_empty() {
+    let (urls, expected, client) = if args.positional.is_empty() {
         let contents: Files = Arc::new((0..files).map(|i| content(i, size)).collect());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local_addr");
-        coro::spawn(serve_files(listener, contents.clone(), delay)); // detached
+        // Over TLS, the server's certificate is signed by a CA made here,
+        // and the client trusts that CA and nothing else.
+        let (acceptor, client) = if use_tls {
+            let (identity, ca) = tls::local_ca();
+            let client = Client {
+                tls: Some(tls::connector(&[ca], &[b"http/1.1"])),
+            };
+            (Some(tls::acceptor(identity, &[b"http/1.1"])), client)
+        } else {
+            (None, Client { tls: None })
+        };
+        coro::spawn(serve_files(listener, acceptor, contents.clone(), delay)); // detached
+        let scheme = if use_tls { "https" } else { "http" };
         println!(
-            "serving {files} files of {size} bytes in this process, {} ms delay per file",
+            "serving {files} files of {size} bytes over {scheme} in this process, {} ms delay per file",
             delay.as_millis()
         );
         let urls = (0..files)
-            .map(|i| format!("http://{addr}/files/{i}"))
+            .map(|i| format!("{scheme}://localhost:{}/files/{i}", addr.port()))
             .collect();
-        (urls, Some(contents))
+        (urls, Some(contents), client)
     } else {
         for url in &args.positional {
             if let Err(error) = parse_url(url) {
@@ -91,14 +117,18 @@ async fn main() {
                 std::process::exit(2);
             }
         }
-        (args.positional.clone(), None)
+        let client = Client {
+            tls: Some(tls::public_connector(&[b"http/1.1"])),
+        };
+        (args.positional.clone(), None, client)
     };
+    let client = Arc::new(client);
 
     // One after the other: `for url in urls: download(url)`.
     let start = Instant::now();
     let mut sequential = Vec::new();
     for url in &urls {
-        sequential.push(download(url).await);
+        sequential.push(client.download(url).await);
     }
     let sequential_time = start.elapsed();
 
@@ -107,8 +137,8 @@ async fn main() {
     let jobs: Vec<_> = urls
         .iter()
         .map(|url| {
-            let url = url.clone();
-            coro::spawn(async move { download(&url).await })
+            let (url, client) = (url.clone(), client.clone());
+            coro::spawn(async move { client.download(&url).await })
         })
         .collect();
     let concurrent: Vec<io::Result<Vec<u8>>> = coro::task::join_all(jobs)
@@ -137,7 +167,7 @@ async fn main() {
         // Both passes must have received exactly what the server holds.
         for (pass, bodies) in [("sequential", &sequential), ("concurrent", &concurrent)] {
             for (i, body) in bodies.iter().enumerate() {
-                if body.as_ref().ok() != Some(&expected[i]) {
+                if body.as_ref().ok().map(Vec::as_slice) != Some(&expected[i][..]) {
                     println!("{pass} download of file {i} does not match what was served");
                     failed = true;
                 }
@@ -159,169 +189,151 @@ fn millis(d: Duration) -> f64 {
 }
 
 // ---------------------------------------------------------------------------
-// The client: `urlopen(url)` and `resp.read(512)` by hand.
+// The client: `urlopen(url)` and `resp.read(512)`, on hyper.
 
-/// Splits `http://host[:port]/path` into host, port and path.
-fn parse_url(url: &str) -> Result<(String, u16, String), String> {
-    if url.starts_with("https://") {
-        return Err(
-            "https is not supported: this example speaks plain HTTP over TCP, \
-                    without TLS; use an http:// URL"
-                .to_owned(),
-        );
-    }
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or("only http://HOST[:PORT]/PATH URLs are supported")?;
-    let (authority, path) = match rest.find('/') {
-        Some(slash) => rest.split_at(slash),
-        None => (rest, "/"),
-    };
-    // `[::1]:8080` or `host:8080` or `host` (port 80).
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) if !authority.ends_with(']') => {
-            let port = port.parse().map_err(|_| format!("bad port {port:?}"))?;
-            (host, port)
-        }
-        _ => (authority, 80),
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.is_empty() {
-        return Err("no host in the URL".to_owned());
-    }
-    Ok((host.to_owned(), port, path.to_owned()))
+/// What a URL names: the host to connect to, its port, whether to speak
+/// TLS, and the request target.
+struct Target {
+    host: String,
+    port: u16,
+    https: bool,
+    uri: Uri,
 }
 
-/// `download(url)`: GET the URL and return the body.
-async fn download(url: &str) -> io::Result<Vec<u8>> {
-    let (host, port, path) = parse_url(url).map_err(io::Error::other)?;
-    // The name lookup runs off the event loop, like gevent's resolver.
-    let stream = TcpStream::connect((host.as_str(), port)).await?;
-    let host_header = if port == 80 {
-        host.clone()
-    } else if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
+/// Checks an `http://` or `https://` URL and splits out what `download`
+/// needs.
+fn parse_url(url: &str) -> Result<Target, String> {
+    let uri: Uri = url.parse().map_err(|error| format!("not a URL: {error}"))?;
+    let https = match uri.scheme_str() {
+        Some("http") => false,
+        Some("https") => true,
+        _ => return Err("only http:// and https:// URLs are supported".to_owned()),
     };
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: coro-download\r\n\
-         Accept: */*\r\nConnection: close\r\n\r\n"
-    );
-    (&stream).write_all(request.as_bytes()).await?;
-
-    // The status line and the headers, one line at a time.
-    let mut reader = BufReader::new(&stream);
-    let status_line = read_line(&mut reader).await?;
-    let status = status_line.split_whitespace().nth(1).unwrap_or("");
-    if !status_line.starts_with("HTTP/1.") || status != "200" {
-        return Err(io::Error::other(format!("server answered {status_line:?}")));
-    }
-    let mut content_length = None;
-    let mut chunked = false;
-    loop {
-        let line = read_line(&mut reader).await?;
-        if line.is_empty() {
-            break; // the blank line that ends the headers
-        }
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            let length = value.parse().map_err(|_| bad_data("bad Content-Length"))?;
-            content_length = Some(length);
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.eq_ignore_ascii_case("chunked");
-        }
-    }
-
-    let mut body = Vec::new();
-    if chunked {
-        // Transfer-Encoding: chunked: `SIZE-IN-HEX\r\n`, SIZE bytes, `\r\n`,
-        // ..., and a size of 0 at the end (then optional trailers).
-        loop {
-            let line = read_line(&mut reader).await?;
-            let hex = line.split(';').next().unwrap_or("").trim();
-            let size = u64::from_str_radix(hex, 16).map_err(|_| bad_data("bad chunk size"))?;
-            if size == 0 {
-                while !read_line(&mut reader).await?.is_empty() {}
-                break;
-            }
-            read_body(&mut reader, Some(size), &mut body).await?;
-            read_line(&mut reader).await?;
-        }
-    } else {
-        // With `Connection: close` the body ends where the connection does;
-        // Content-Length, when given, says where that should be.
-        read_body(&mut reader, content_length, &mut body).await?;
-    }
-    Ok(body)
+    let host = uri.host().ok_or("no host in the URL")?;
+    // `[::1]` in a URL is `::1` to connect to.
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+    Ok(Target {
+        host,
+        port,
+        https,
+        uri,
+    })
 }
 
-/// `while True: chunk = resp.read(512); if not chunk: break; data += chunk`,
-/// stopping after `limit` bytes if there is a limit.
-async fn read_body(
-    reader: &mut (impl AsyncRead + Unpin),
-    limit: Option<u64>,
-    body: &mut Vec<u8>,
-) -> io::Result<()> {
+/// The HTTP client: how to speak TLS for `https://` URLs.
+struct Client {
+    tls: Option<TlsConnector>,
+}
+
+impl Client {
+    /// `download(url)`: GET the URL and return the body.
+    async fn download(&self, url: &str) -> io::Result<Vec<u8>> {
+        let target = parse_url(url).map_err(io::Error::other)?;
+        // The name lookup runs off the event loop, like gevent's resolver.
+        let stream = TcpStream::connect((target.host.as_str(), target.port)).await?;
+        if !target.https {
+            return get(stream, &target).await;
+        }
+        let connector = self
+            .tls
+            .as_ref()
+            .ok_or_else(|| io::Error::other("https is not set up for this client"))?;
+        let name = ServerName::try_from(target.host.clone()).map_err(io::Error::other)?;
+        // A certificate the client does not trust fails here, with the
+        // rustls error as the io::Error's cause.
+        let stream = connector.connect(name, stream).await?;
+        get(stream, &target).await
+    }
+}
+
+/// One HTTP/1.1 GET over `stream`, the body read in 512-byte chunks.
+async fn get<S>(stream: S, target: &Target) -> io::Result<Vec<u8>>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(Io::new(stream))
+        .await
+        .map_err(io::Error::other)?;
+    // The connection's I/O runs in its own task, as hyper expects.
+    coro::spawn(connection);
+    let authority = target
+        .uri
+        .authority()
+        .map_or(target.host.as_str(), |a| a.as_str());
+    let path = target.uri.path_and_query().map_or("/", |p| p.as_str());
+    let request = Request::get(path)
+        .header(hyper::header::HOST, authority)
+        .header(hyper::header::USER_AGENT, "coro-download")
+        .body(Empty::<Bytes>::new())
+        .map_err(io::Error::other)?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(io::Error::other)?;
+    if response.status() != StatusCode::OK {
+        return Err(io::Error::other(format!(
+            "server answered {}",
+            response.status()
+        )));
+    }
+    // `resp.read(512)`: the body as a futures-io reader.
+    let mut body = response
+        .into_body()
+        .into_data_stream()
+        .map_err(io::Error::other)
+        .into_async_read();
+    read_body(&mut body).await
+}
+
+/// `while True: chunk = resp.read(512); if not chunk: break; data += chunk`.
+async fn read_body(reader: &mut (impl AsyncRead + Unpin)) -> io::Result<Vec<u8>> {
+    let mut data = Vec::new();
     let mut chunk = [0u8; CHUNK];
-    let mut left = limit.unwrap_or(u64::MAX);
-    while left > 0 {
-        let want = CHUNK.min(usize::try_from(left).unwrap_or(CHUNK));
-        let n = reader.read(&mut chunk[..want]).await?; // yields until bytes arrive
+    loop {
+        let n = reader.read(&mut chunk).await?; // yields until bytes arrive
         if n == 0 {
-            break; // the server closed the connection
+            return Ok(data);
         }
-        body.extend_from_slice(&chunk[..n]);
-        left -= n as u64;
+        data.extend_from_slice(&chunk[..n]);
     }
-    match limit {
-        Some(_) if left > 0 => Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            format!("connection closed {left} bytes before the end of the body"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// One header line without its `\r\n`; an error at end of stream.
-async fn read_line(reader: &mut (impl AsyncBufRead + Unpin)) -> io::Result<String> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).await? == 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "connection closed in the headers",
-        ));
-    }
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
-}
-
-fn bad_data(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
 }
 
 // ---------------------------------------------------------------------------
-// The server: just enough HTTP/1.1 to hand out `/files/N`.
+// The server: hyper, handing out `/files/N`.
 
 /// What file `i` holds: a pattern that differs from file to file, so a
 /// mixed-up or truncated download shows.
-fn content(i: usize, size: usize) -> Vec<u8> {
+fn content(i: usize, size: usize) -> Bytes {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789\n";
     (0..size)
         .map(|j| ALPHABET[(i * 7 + j) % ALPHABET.len()])
         .collect()
 }
 
-/// Accepts connections forever, one task per request.
-async fn serve_files(listener: TcpListener, files: Files, delay: Duration) {
+/// Accepts connections forever, one task per connection.
+async fn serve_files(
+    listener: TcpListener,
+    acceptor: Option<TlsAcceptor>,
+    files: Files,
+    delay: Duration,
+) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                let files = files.clone();
+                let (acceptor, files) = (acceptor.clone(), files.clone());
                 coro::spawn(async move {
-                    if let Err(error) = serve_one(stream, &files, delay).await {
+                    let served = match acceptor {
+                        None => serve_one(stream, files, delay).await,
+                        Some(acceptor) => match acceptor.accept(stream).await {
+                            Ok(tls) => serve_one(tls, files, delay).await,
+                            Err(error) => Err(error),
+                        },
+                    };
+                    if let Err(error) = served {
                         eprintln!("download server: {error}");
                     }
                 });
@@ -334,36 +346,35 @@ async fn serve_files(listener: TcpListener, files: Files, delay: Duration) {
     }
 }
 
-/// Reads one request, waits `delay`, answers it and closes the connection.
-async fn serve_one(stream: TcpStream, files: &[Vec<u8>], delay: Duration) -> io::Result<()> {
-    let mut reader = BufReader::new(&stream);
-    let request_line = read_line(&mut reader).await?;
-    while !read_line(&mut reader).await?.is_empty() {} // skip the headers
-
-    // "GET /files/3 HTTP/1.1" -> Some(&files[3])
-    let file = request_line
-        .strip_prefix("GET /files/")
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|n| n.parse::<usize>().ok())
-        .and_then(|n| files.get(n));
-
-    coro::time::sleep(delay).await; // the server "thinks" before answering
-    let mut out = &stream;
-    match file {
-        Some(body) => {
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            out.write_all(head.as_bytes()).await?;
-            out.write_all(body).await?;
+/// Serves one connection's requests: `/files/N` after `delay`.
+async fn serve_one<S>(stream: S, files: Files, delay: Duration) -> io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+        let files = files.clone();
+        async move {
+            // "/files/3" -> Some(&files[3])
+            let file = request
+                .uri()
+                .path()
+                .strip_prefix("/files/")
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| files.get(n).cloned());
+            coro::time::sleep(delay).await; // the server "thinks" before answering
+            let response = match file {
+                Some(body) => Response::new(Full::new(body)),
+                None => {
+                    let mut not_found = Response::new(Full::default());
+                    *not_found.status_mut() = StatusCode::NOT_FOUND;
+                    not_found
+                }
+            };
+            Ok::<_, hyper::Error>(response)
         }
-        None => {
-            let head = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-            out.write_all(head.as_bytes()).await?;
-        }
-    }
-    out.flush().await
-    // Dropping the stream closes the connection: the end of the body.
+    });
+    hyper::server::conn::http1::Builder::new()
+        .serve_connection(Io::new(stream), service)
+        .await
+        .map_err(io::Error::other)
 }

@@ -26,8 +26,18 @@
 //! |---|---|
 //! | `coro-core` | tasks, schedulers (current-thread and work-stealing multi-thread), `JoinHandle`/`JoinSet`, `block_on`, runtimes, the blocking pool |
 //! | `coro-reactor` | the epoll/kqueue reactor: I/O readiness, the timer wheel, parking idle workers in the poller |
-//! | `coro-net` | [`net`] (TCP, UDP, Unix sockets, `lookup_host`) and [`time`] (`sleep`, `timeout`, `interval`) |
+//! | `coro-net` | [`net`] (TCP, UDP, Unix sockets, `lookup_host`), [`time`] (`sleep`, `timeout`, `interval`), [`signal`] (`ctrl_c`, Unix signals), [`process`] (`Command`, `Child`) and [`fs`] (files and directories on the blocking pool) |
 //! | `coro-macros` | `#[coro::main]` and `#[coro::test]` |
+//! | `coro-interop` | adapters to other crates' traits, each behind a cargo feature (below) |
+//!
+//! # Cargo features
+//!
+//! All off by default; the default build pulls in neither hyper nor tokio.
+//!
+//! | feature | module | what it gives |
+//! |---|---|---|
+//! | `hyper` | `coro::hyper` | `Io`, `Executor`, `Timer`: hyper 1.x clients and servers (HTTP/1.1, HTTP/2) on coro |
+//! | `tokio-io` | `coro::compat` | `Compat`/`CompatExt`: tokio-io crates (tokio-util codecs, hyper-util's `TokioIo`) on coro sockets, and futures-io for tokio-io types |
 //!
 //! # Entry points
 //!
@@ -36,6 +46,9 @@
 //! * [`Runtime`] and [`runtime::Builder`] to build a runtime by hand.
 
 #![warn(missing_docs, rust_2018_idioms)]
+// docs.rs builds with `--cfg docsrs` on nightly: items behind a cargo feature
+// are then labelled with the feature that enables them.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod runtime;
 
@@ -44,17 +57,31 @@ pub use coro_core::{spawn, spawn_blocking, spawn_local, yield_now, JoinHandle};
 pub use coro_macros::{main, test};
 pub use runtime::{block_on, Runtime};
 
+#[cfg(unix)]
+pub use coro_net::{fs, process, signal};
 pub use coro_net::{net, time};
 
-/// Async I/O traits: futures-io's [`AsyncRead`](io::AsyncRead) and
-/// [`AsyncWrite`](io::AsyncWrite), with the [`AsyncReadExt`](io::AsyncReadExt)
-/// and [`AsyncWriteExt`](io::AsyncWriteExt) helpers (`read`, `write_all`,
-/// `copy`, `split`, ...) that coro's sockets are used through.
+#[cfg(feature = "tokio-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-io")))]
+#[doc(inline)]
+pub use coro_interop::compat;
+#[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+#[doc(inline)]
+pub use coro_interop::hyper;
+
+/// Async I/O traits: futures-io's [`AsyncRead`](io::AsyncRead),
+/// [`AsyncWrite`](io::AsyncWrite), [`AsyncBufRead`](io::AsyncBufRead) and
+/// [`AsyncSeek`](io::AsyncSeek), with their helpers
+/// ([`AsyncReadExt`](io::AsyncReadExt), [`AsyncWriteExt`](io::AsyncWriteExt),
+/// [`AsyncBufReadExt`](io::AsyncBufReadExt), [`AsyncSeekExt`](io::AsyncSeekExt):
+/// `read`, `write_all`, `read_line`, `seek`, `copy`, `split`, ...) that
+/// coro's sockets are used through.
 pub mod io {
     pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
     pub use futures_util::io::{
-        copy, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, BufWriter, ReadHalf,
-        WriteHalf,
+        copy, AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufReader, BufWriter,
+        ReadHalf, WriteHalf,
     };
 }
 

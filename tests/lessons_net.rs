@@ -3,50 +3,12 @@
 //! they print. Timing never decides a test: the bounds are generous.
 
 mod common;
-use common::run_example;
+use common::{example_command, run_example, spawn_example};
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// Kills the child process if the test ends before it exits (a failed
-/// assertion, a timeout), so no server outlives its test.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Runs `cargo run --example NAME -- ARGS` in the background; its stdout
-/// lines arrive on the returned channel as they are printed.
-fn spawn_example(name: &str, args: &[&str]) -> (KillOnDrop, mpsc::Receiver<String>) {
-    // `cargo run` replaces itself with the example (exec), so killing the
-    // child kills the example.
-    let mut child = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", name, "--"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("failed to run cargo");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    (KillOnDrop(child), rx)
-}
 
 /// Parses the number before `suffix` at the end of `line` (`"sequential: 412.3 ms"`).
 fn number_in(line: &str, prefix: &str, suffix: &str) -> f64 {
@@ -156,21 +118,25 @@ fn joinall_timeout_gives_values_in_job_order_and_times_out_the_slow_job() {
     );
 }
 
-#[test]
-fn download_self_served_files_sequentially_and_concurrently() {
+/// `download` serving its own files over `scheme` (`--tls` for https,
+/// with a local CA the client trusts): every byte of both passes checked.
+#[cfg(feature = "hyper")]
+fn download_self_served(scheme: &str, extra: &[&str]) {
     // 4 files with a 200 ms server delay each: sequential takes at least
     // 800 ms, concurrent about 200 ms. An odd size exercises the last
     // partial 512-byte chunk.
-    let out = run_example(
-        "download",
-        &["--files", "4", "--size", "100001", "--delay-ms", "200"],
-    );
+    let mut args = vec!["--files", "4", "--size", "100001", "--delay-ms", "200"];
+    args.extend_from_slice(extra);
+    let out = run_example("download", &args);
     let lines: Vec<_> = out.lines().collect();
     assert_eq!(lines.len(), 8, "{out}");
+    let serving = format!(
+        "serving 4 files of 100001 bytes over {scheme} in this process, 200 ms delay per file"
+    );
     assert_eq!(
         lines[..6],
         [
-            "serving 4 files of 100001 bytes in this process, 200 ms delay per file",
+            serving.as_str(),
             "file 0: 100001 bytes",
             "file 1: 100001 bytes",
             "file 2: 100001 bytes",
@@ -186,7 +152,20 @@ fn download_self_served_files_sequentially_and_concurrently() {
 }
 
 #[test]
-fn download_given_urls_fetches_them_and_rejects_https() {
+#[cfg(feature = "hyper")]
+fn download_self_served_files_sequentially_and_concurrently() {
+    download_self_served("http", &[]);
+}
+
+#[test]
+#[cfg(feature = "hyper")]
+fn download_self_served_files_over_https_with_a_local_ca() {
+    download_self_served("https", &["--tls"]);
+}
+
+#[test]
+#[cfg(feature = "hyper")]
+fn download_given_urls_fetches_them_and_rejects_other_schemes() {
     // A one-file HTTP server on a std thread, answering every request the same.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -216,12 +195,43 @@ fn download_given_urls_fetches_them_and_rejects_https() {
     number_in(lines[2], "sequential: ", " ms");
     number_in(lines[3], "concurrent: ", " ms");
 
-    let output = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", "download", "--"])
-        .arg("https://example.com/")
+    let output = example_command("download")
+        .arg("ftp://example.com/")
         .output()
         .expect("failed to run cargo");
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("https is not supported"), "{stderr}");
+    assert!(
+        stderr.contains("only http:// and https:// URLs are supported"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn tls_echo_serves_trusted_clients_and_refuses_the_others() {
+    let out = run_example("tls_echo", &["--clients", "8", "--messages", "20"]);
+    let lines: Vec<_> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert!(lines[0].starts_with("listening on 127.0.0.1:"), "{out}");
+    assert!(
+        lines[1].starts_with("8 clients echoed 20 messages each over TLS ("),
+        "{out}"
+    );
+    assert!(lines[1].ends_with("bytes): every byte checked"), "{out}");
+    assert!(
+        lines[2].starts_with("untrusted client: refused (InvalidData): "),
+        "{out}"
+    );
+    assert!(
+        lines[2].ends_with("cause: rustls InvalidCertificate(UnknownIssuer)"),
+        "{out}"
+    );
+    assert_eq!(
+        lines[3], "silent client: dropped by the server at its handshake timeout",
+        "{out}"
+    );
+    assert_eq!(
+        lines[4], "server: 8 handshakes completed, 1 failed, 1 timed out",
+        "{out}"
+    );
 }

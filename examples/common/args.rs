@@ -13,12 +13,11 @@ pub struct Args {
 }
 
 impl Args {
-    /// Parses `std::env::args()`. `usage` is printed for `--help` and for a
-    /// flag without a value.
+    /// Parses `std::env::args()`. `usage` is printed for `--help`.
     pub fn parse(usage: &str) -> Args {
         let mut flags = HashMap::new();
         let mut positional = Vec::new();
-        let mut args = std::env::args().skip(1);
+        let mut args = std::env::args().skip(1).peekable();
         while let Some(arg) = args.next() {
             if arg == "--help" || arg == "-h" {
                 println!("{usage}");
@@ -26,9 +25,11 @@ impl Args {
             }
             match arg.strip_prefix("--") {
                 Some(name) => {
-                    let Some(value) = args.next() else {
-                        eprintln!("--{name} needs a value\n{usage}");
-                        std::process::exit(2);
+                    // A flag followed by nothing or by another flag is a
+                    // switch (`--tls`): it reads as `true`.
+                    let value = match args.peek() {
+                        Some(next) if !next.starts_with("--") => args.next().unwrap(),
+                        _ => "true".to_owned(),
                     };
                     flags.insert(name.to_owned(), value);
                 }

@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 use std::any::Any;
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -114,10 +116,38 @@ impl Rendezvous {
     }
 }
 
+/// The arguments of `cargo run --quiet --example NAME --`, with the cargo
+/// features this test build has (`--all-features` builds the examples with
+/// them all; running them with the same set reuses that build).
+pub fn example_cargo_args(name: &str) -> Vec<String> {
+    let features: Vec<&str> = [
+        ("hyper", cfg!(feature = "hyper")),
+        ("tokio-io", cfg!(feature = "tokio-io")),
+    ]
+    .into_iter()
+    .filter_map(|(feature, on)| on.then_some(feature))
+    .collect();
+    let mut args: Vec<String> = ["run", "--quiet", "--example", name]
+        .map(String::from)
+        .into();
+    if !features.is_empty() {
+        args.push("--features".to_owned());
+        args.push(features.join(","));
+    }
+    args.push("--".to_owned());
+    args
+}
+
+/// `cargo run --quiet --example NAME --` (see [`example_cargo_args`]).
+pub fn example_command(name: &str) -> Command {
+    let mut command = Command::new(env!("CARGO"));
+    command.args(example_cargo_args(name));
+    command
+}
+
 /// Runs `cargo run --example NAME -- ARGS` and returns its stdout.
 pub fn run_example(name: &str, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", name, "--"])
+    let output = example_command(name)
         .args(args)
         .output()
         .expect("failed to run cargo");
@@ -129,4 +159,50 @@ pub fn run_example(name: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
+}
+
+/// Kills the child process if the test ends before it exits (a failed
+/// assertion, a timeout), so no server outlives its test.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs `cargo run --example NAME -- ARGS` in the background; its stdout
+/// lines arrive on the returned channel as they are printed. Its standard
+/// input is a pipe that stays open until the test closes it
+/// (`child.0.stdin.take()`), for examples that stop at end-of-file.
+pub fn spawn_example(name: &str, args: &[&str]) -> (KillOnDrop, mpsc::Receiver<String>) {
+    // `cargo run` replaces itself with the example (exec), so killing the
+    // child kills the example.
+    let mut child = example_command(name)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("failed to run cargo");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (KillOnDrop(child), rx)
+}
+
+#[path = "../../examples/common/debian.rs"]
+mod debian;
+
+/// Installs a Debian package if `tool` is not on the PATH (CI machines
+/// start without curl); fails the test if that is not possible.
+pub fn ensure_tool(tool: &str, package: &str) {
+    debian::ensure_tool(tool, package).unwrap_or_else(|error| panic!("{error}"));
 }

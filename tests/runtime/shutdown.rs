@@ -225,6 +225,41 @@ fn shutdown_timeout_returns_while_a_blocking_task_is_stuck() {
 }
 
 #[test]
+fn shutdown_background_cancels_idle_tasks_and_leaves_busy_threads() {
+    for (flavor, rt) in flavors() {
+        let drops = Drops::default();
+        let (started_tx, started_rx) = std_mpsc::channel::<()>();
+        let (release_tx, release_rx) = std_mpsc::channel::<()>();
+        let stuck = rt.spawn_blocking(move || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            "released"
+        });
+        let pending = {
+            let guard = drops.guard();
+            rt.spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await
+            })
+        };
+        started_rx.recv().unwrap();
+        // Returns although the blocking closure is still waiting for us:
+        // it cannot have waited for it.
+        no_hang("shutdown_background", move || rt.shutdown_background());
+        assert_eq!(drops.count(), 1, "{flavor}");
+        assert!(futures::executor::block_on(pending)
+            .unwrap_err()
+            .is_cancelled());
+        release_tx.send(()).unwrap();
+        assert_eq!(
+            futures::executor::block_on(stuck).unwrap(),
+            "released",
+            "{flavor}"
+        );
+    }
+}
+
+#[test]
 fn shutdown_timeout_returns_while_a_worker_is_stuck_in_a_task() {
     let rt = build("multi_thread", |_| {});
     let (started_tx, started_rx) = std_mpsc::channel::<()>();

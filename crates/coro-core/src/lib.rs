@@ -41,6 +41,9 @@
 //! [coro]: https://docs.rs/coro
 
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
+// docs.rs builds with `--cfg docsrs` on nightly: items behind a cargo feature
+// are then labelled with the feature that enables them.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
 // Under loom only the modelled modules are built, and only their tests use them.
 #![cfg_attr(loom, allow(dead_code))]

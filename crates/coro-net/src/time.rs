@@ -23,6 +23,7 @@ pub use std::time::Instant;
 use coro_core::coop;
 use coro_reactor::Timer;
 use futures_core::Stream;
+use pin_project_lite::pin_project;
 
 /// Waits until `duration` has passed.
 ///
@@ -196,24 +197,27 @@ pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     }
 }
 
-/// The future returned by [`timeout`] and [`timeout_at`].
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use coro::time::{timeout, Timeout};
-///
-/// coro::block_on(async {
-///     let limited: Timeout<_> = timeout(Duration::from_secs(1), async { "done" });
-///     assert_eq!(limited.await, Ok("done"));
-/// });
-/// ```
-#[derive(Debug)]
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Timeout<F> {
-    future: F,
-    sleep: Sleep,
+pin_project! {
+    /// The future returned by [`timeout`] and [`timeout_at`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use coro::time::{timeout, Timeout};
+    ///
+    /// coro::block_on(async {
+    ///     let limited: Timeout<_> = timeout(Duration::from_secs(1), async { "done" });
+    ///     assert_eq!(limited.await, Ok("done"));
+    /// });
+    /// ```
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F,
+        sleep: Sleep,
+    }
 }
 
 impl<F> Timeout<F> {
@@ -258,14 +262,8 @@ impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `future` is structurally pinned: it is never moved out of
-        // a pinned `Timeout` (`into_inner` takes `self` by value, which a
-        // pinned value cannot give) and `Timeout` has no `Drop` that could
-        // move it. `sleep` is `Unpin` and is not pinned.
-        let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: see above; `this.future` stays where it is.
-        let future = unsafe { Pin::new_unchecked(&mut this.future) };
-        if let Poll::Ready(output) = future.poll(cx) {
+        let this = self.project();
+        if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
         // The timer bypasses the budget: if the inner future used it all

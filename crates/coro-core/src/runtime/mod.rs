@@ -181,6 +181,28 @@ impl Runtime {
         self.shutdown(Some(timeout));
     }
 
+    /// Shuts the runtime down without waiting for any thread: idle tasks
+    /// are cancelled, and threads busy in a task that does not yield or in
+    /// a blocking closure are left to finish detached. The same as
+    /// `shutdown_timeout(Duration::ZERO)`; use it to leave at once, for
+    /// instance from a signal handler's task, when a blocking closure may
+    /// never return.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = coro_core::Runtime::new().unwrap();
+    /// rt.spawn_blocking(|| std::thread::sleep(Duration::from_secs(60)));
+    /// let start = std::time::Instant::now();
+    /// rt.shutdown_background();
+    /// assert!(start.elapsed() < Duration::from_secs(30));
+    /// ```
+    pub fn shutdown_background(self) {
+        self.shutdown(Some(Duration::ZERO));
+    }
+
     /// Runs a blocking closure on the blocking pool; see
     /// [`spawn_blocking`](crate::spawn_blocking).
     ///

@@ -24,6 +24,7 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
 use async_task::{Builder, WithInfo};
+use pin_project_lite::pin_project;
 
 use crate::loom::{AtomicU64, Ordering};
 use crate::scheduler::{schedule, TaskOwner};
@@ -163,15 +164,36 @@ impl TaskMeta {
     }
 }
 
-/// The future async-task actually runs.
-pub(crate) struct Harness<F> {
-    /// `None` once the user's future has been dropped (completed, panicked
-    /// or aborted). We drop it ourselves, inside `catch_unwind`, so that a
-    /// destructor that panics becomes a `JoinError` instead of unwinding
-    /// into async-task (which would abort the process).
-    future: Option<F>,
-    meta: NonNull<TaskMeta>,
-    registered: bool,
+pin_project! {
+    /// The future async-task actually runs.
+    pub(crate) struct Harness<F> {
+        // `None` once the user's future has been dropped (completed,
+        // panicked or aborted). We drop it ourselves, inside
+        // `catch_unwind`, so that a destructor that panics becomes a
+        // `JoinError` instead of unwinding into async-task (which would
+        // abort the process).
+        #[pin]
+        future: Option<F>,
+        meta: NonNull<TaskMeta>,
+        registered: bool,
+    }
+
+    impl<F> PinnedDrop for Harness<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            // Cancelled by the scheduler (shutdown): nobody can receive a
+            // panic from the destructor, and letting it unwind into
+            // async-task would abort the process, so it is swallowed.
+            let _ = drop_future(this.future);
+            if *this.registered {
+                // SAFETY: see the `Send` impl.
+                let meta = unsafe { this.meta.as_ref() };
+                if let Some(owned) = meta.owned() {
+                    owned.deregister(meta);
+                }
+            }
+        }
+    }
 }
 
 // SAFETY: `meta` points into the task's own allocation, which outlives the
@@ -183,37 +205,32 @@ impl<F: Future> Future for Harness<F> {
     type Output = Result<F::Output, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `future` is structurally pinned: it is never moved out of
-        // the harness (only dropped in place), and the harness is pinned in
-        // its task allocation.
-        let this = unsafe { self.get_unchecked_mut() };
+        let mut this = self.project();
         // SAFETY: see the `Send` impl.
         let meta = unsafe { this.meta.as_ref() };
         if meta.is_aborted() {
-            return Poll::Ready(this.drop_future().and(Err(JoinError::cancelled())));
+            return Poll::Ready(drop_future(this.future).and(Err(JoinError::cancelled())));
         }
-        let Some(future) = this.future.as_mut() else {
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
             // async-task never polls a task again after it returned `Ready`.
             unreachable!("task polled after completion");
         };
-        // SAFETY: as above, the future is pinned.
-        let future = unsafe { Pin::new_unchecked(future) };
         // After a panic the future is dropped at once (below), so nobody
         // observes it in a broken state: asserting unwind safety is sound in
         // the sense `UnwindSafe` cares about.
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Ready(output)) => Poll::Ready(this.drop_future().map(|()| output)),
+            Ok(Poll::Ready(output)) => Poll::Ready(drop_future(this.future).map(|()| output)),
             Ok(Poll::Pending) => {
-                if !this.registered {
+                if !*this.registered {
                     if let Some(owned) = meta.owned() {
                         let Some(aborted) = owned.register(meta, cx.waker()) else {
                             // The runtime is shutting down: nothing would ever
                             // wake this task again, so cancel it now.
                             return Poll::Ready(
-                                this.drop_future().and(Err(JoinError::cancelled())),
+                                drop_future(this.future).and(Err(JoinError::cancelled())),
                             );
                         };
-                        this.registered = true;
+                        *this.registered = true;
                         if aborted {
                             // Aborted between our check and the registration;
                             // make sure we are polled again to notice.
@@ -226,35 +243,17 @@ impl<F: Future> Future for Harness<F> {
             Err(payload) => {
                 // A second panic from the destructor is dropped: the first
                 // one is the interesting one.
-                let _ = this.drop_future();
+                let _ = drop_future(this.future);
                 Poll::Ready(Err(JoinError::panic(payload)))
             }
         }
     }
 }
 
-impl<F> Harness<F> {
-    /// Drops the user's future in place, turning a panic in its destructor
-    /// into a `JoinError`.
-    fn drop_future(&mut self) -> Result<(), JoinError> {
-        catch_unwind(AssertUnwindSafe(|| self.future = None)).map_err(JoinError::panic)
-    }
-}
-
-impl<F> Drop for Harness<F> {
-    fn drop(&mut self) {
-        // Cancelled by the scheduler (shutdown): nobody can receive a panic
-        // from the destructor, and letting it unwind into async-task would
-        // abort the process, so it is swallowed.
-        let _ = self.drop_future();
-        if self.registered {
-            // SAFETY: see the `Send` impl.
-            let meta = unsafe { self.meta.as_ref() };
-            if let Some(owned) = meta.owned() {
-                owned.deregister(meta);
-            }
-        }
-    }
+/// Drops the user's future in place, turning a panic in its destructor
+/// into a `JoinError`.
+fn drop_future<F>(mut future: Pin<&mut Option<F>>) -> Result<(), JoinError> {
+    catch_unwind(AssertUnwindSafe(|| future.set(None))).map_err(JoinError::panic)
 }
 
 /// Whether the future must stay on the thread that spawned it.

@@ -14,6 +14,7 @@
 //! [`UnixStream`]: super::UnixStream
 
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::AsFd;
 use std::task::{Context, Poll};
@@ -36,6 +37,24 @@ where
         return Poll::Ready(Ok(0));
     }
     io.poll_read_stream(cx, buf.len(), |mut stream| stream.read(buf))
+}
+
+/// `recv(2)` into memory that may be uninitialised: the kernel only writes
+/// to `buf`, so nothing needs zeroing first. Adapters whose caller hands
+/// them uninitialised memory (hyper's `ReadBufCursor`, tokio's `ReadBuf`)
+/// read through this instead of zeroing the buffer for `poll_read`.
+pub(crate) fn poll_read_uninit<T>(
+    io: &IoSource<T>,
+    cx: &mut Context<'_>,
+    buf: &mut [MaybeUninit<u8>],
+) -> Poll<io::Result<usize>>
+where
+    T: AsFd,
+{
+    if buf.is_empty() {
+        return Poll::Ready(Ok(0));
+    }
+    io.poll_read_stream(cx, buf.len(), |stream| SockRef::from(stream).recv(buf))
 }
 
 /// `readv(2)` into `bufs`.

@@ -10,6 +10,7 @@
 //! handshake.
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::net::{Shutdown, SocketAddr};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -156,6 +157,42 @@ impl TcpStream {
     /// ```
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
         Ok(self.io.into_inner())
+    }
+
+    /// Reads into memory that may be uninitialised, waiting until the socket
+    /// is readable: the poll-style primitive behind adapters whose caller
+    /// hands them an uninitialised buffer (hyper's `ReadBufCursor`, tokio's
+    /// `ReadBuf`), so that nothing has to be zeroed before the kernel fills
+    /// it. Returns how many bytes at the start of `buf` are now initialised;
+    /// `Ok(0)` means end of stream (or an empty `buf`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::mem::MaybeUninit;
+    /// use coro::io::AsyncWriteExt;
+    /// use coro::net::{TcpListener, TcpStream};
+    ///
+    /// coro::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (server, _) = listener.accept().await.unwrap();
+    ///     client.write_all(b"hi").await.unwrap();
+    ///
+    ///     let mut buf = [MaybeUninit::<u8>::uninit(); 16];
+    ///     let n = poll_fn(|cx| server.poll_read_uninit(cx, &mut buf)).await.unwrap();
+    ///     // SAFETY: the first `n` bytes were written by the read.
+    ///     let got = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) };
+    ///     assert_eq!(got, b"hi");
+    /// });
+    /// ```
+    pub fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        stream_io::poll_read_uninit(&self.io, cx, buf)
     }
 
     /// The address of the remote end.

@@ -125,6 +125,35 @@ impl UnixStream {
         Ok(self.io.into_inner())
     }
 
+    /// Reads into memory that may be uninitialised, waiting until the socket
+    /// is readable; see [`TcpStream::poll_read_uninit`](crate::net::TcpStream::poll_read_uninit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::mem::MaybeUninit;
+    /// use coro::io::AsyncWriteExt;
+    /// use coro::net::UnixStream;
+    ///
+    /// coro::block_on(async {
+    ///     let (mut a, b) = UnixStream::pair().unwrap();
+    ///     a.write_all(b"hi").await.unwrap();
+    ///     let mut buf = [MaybeUninit::<u8>::uninit(); 16];
+    ///     let n = poll_fn(|cx| b.poll_read_uninit(cx, &mut buf)).await.unwrap();
+    ///     // SAFETY: the first `n` bytes were written by the read.
+    ///     let got = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) };
+    ///     assert_eq!(got, b"hi");
+    /// });
+    /// ```
+    pub fn poll_read_uninit(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> std::task::Poll<io::Result<usize>> {
+        stream_io::poll_read_uninit(&self.io, cx, buf)
+    }
+
     /// The address of the remote end.
     ///
     /// # Examples
