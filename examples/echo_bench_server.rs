@@ -34,9 +34,11 @@ mod args;
 
 #[path = "common/fd_limit.rs"]
 mod fd_limit;
+#[path = "common/quit.rs"]
+mod quit;
 
 use std::future::Future;
-use std::io::{self, BufRead, Write as _};
+use std::io::{self, Write as _};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,7 +61,7 @@ fn main() {
     fd_limit::raise_fd_limit(libc::rlim_t::MAX);
     std::thread::Builder::new()
         .name("stdin-watch".into())
-        .spawn(exit_on_quit)
+        .spawn(quit::exit_on_quit)
         .expect("spawn the stdin thread");
     let result = match runtime.as_str() {
         "coro_mt" => run_coro(addr, true),
@@ -85,18 +87,6 @@ fn main() {
         eprintln!("echo_bench_server ({runtime}): {error}");
         std::process::exit(1);
     }
-}
-
-/// Exits the process when stdin reaches EOF or a line says `quit`.
-fn exit_on_quit() {
-    for line in io::stdin().lock().lines() {
-        match line {
-            Ok(line) if line.trim() == "quit" => break,
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
-    std::process::exit(0);
 }
 
 fn announce(addr: SocketAddr) {

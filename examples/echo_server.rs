@@ -27,6 +27,13 @@
 //! picks the port, and that line tells you which). It serves forever unless
 //! `--max-connections N` is given: then it stops accepting after N
 //! connections, waits for them to finish and prints `served N connections`.
+//!
+//! Ctrl-C (`SIGINT`) or `SIGTERM` stops it gracefully, as gevent's
+//! `server.stop(timeout)` does: it stops accepting (new clients are
+//! refused), lets the open connections finish for up to `--grace-ms`
+//! milliseconds (5000 by default), cancels those still open after that,
+//! prints a one-line summary and exits with status 0.
+//!
 //! Pair it with `echo_client`:
 //!
 //! ```text
@@ -38,14 +45,21 @@
 #[path = "common/args.rs"]
 mod args;
 
+use std::future::{poll_fn, Future};
 use std::io::Write as _;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use coro::io::{AsyncReadExt, AsyncWriteExt};
 use coro::net::{TcpListener, TcpStream};
+use coro::signal::unix::{signal, SignalKind};
+use coro::task::{JoinError, JoinSet};
+use futures::future::{select, Either};
 
-const USAGE: &str =
-    "usage: echo_server [--addr HOST:PORT (127.0.0.1:8765)] [--max-connections N (serve forever)]";
+const USAGE: &str = "usage: echo_server [--addr HOST:PORT (127.0.0.1:8765)] \
+     [--max-connections N (serve forever)] [--grace-ms MS (5000)]";
 
 /// `handle(sock, address)`: echo everything back in uppercase until the
 /// client closes its side.
@@ -61,12 +75,32 @@ async fn handle(mut stream: TcpStream) -> std::io::Result<()> {
     }
 }
 
+/// What the accept loop wakes up for.
+enum Event {
+    Accepted(std::io::Result<(TcpStream, SocketAddr)>),
+    /// A connection handler ended (its result, to check for panics).
+    Finished(Result<(), JoinError>),
+    /// A stop signal arrived: its name.
+    Stop(&'static str),
+}
+
+/// Whether a handler's end counts as finished (`true`) or cancelled; a
+/// panic in a handler is a bug worth stopping for.
+fn finished(result: Result<(), JoinError>) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(error) if error.is_cancelled() => false,
+        Err(error) => std::panic::resume_unwind(error.into_panic()),
+    }
+}
+
 #[coro::main]
 async fn main() {
     let args = args::Args::parse(USAGE);
     let addr: String = args.get("addr", "127.0.0.1:8765".to_owned());
     // 0 (the default) means no limit: serve forever.
     let max_connections: usize = args.get("max-connections", 0);
+    let grace = Duration::from_millis(args.get("grace-ms", 5000));
 
     let listener = TcpListener::bind(addr.as_str())
         .await
@@ -75,40 +109,99 @@ async fn main() {
             std::process::exit(1);
         });
     let local = listener.local_addr().expect("local_addr");
+    // gevent.signal_handler(SIGINT / SIGTERM, server.stop). Installed before
+    // the address is announced: from then on these signals stop the server
+    // gracefully instead of killing it.
+    let mut interrupt = signal(SignalKind::interrupt()).expect("listen for SIGINT");
+    let mut terminate = signal(SignalKind::terminate()).expect("listen for SIGTERM");
+    let mut stop = pin!(async {
+        match select(pin!(interrupt.recv()), pin!(terminate.recv())).await {
+            Either::Left(_) => "SIGINT",
+            Either::Right(_) => "SIGTERM",
+        }
+    });
     println!("listening on {local}");
     // Someone (a test, a script) may be waiting for this line through a pipe.
     std::io::stdout().flush().expect("flush stdout");
 
     let mut served = 0;
-    let mut handlers = Vec::new();
-    while max_connections == 0 || served < max_connections {
-        match listener.accept().await {
-            Ok((stream, peer)) => {
+    // One greenlet per connection, kept in a set so that a shutdown can wait
+    // for them (and cancel the stragglers); finished ones are collected as
+    // they end, so a server running for months does not pile them up.
+    let mut connections = JoinSet::new();
+    let stopped_by = loop {
+        if max_connections > 0 && served == max_connections {
+            break None;
+        }
+        let event = poll_fn(|cx| {
+            if let Poll::Ready(name) = stop.as_mut().poll(cx) {
+                return Poll::Ready(Event::Stop(name));
+            }
+            if let Poll::Ready(Some(result)) = connections.poll_join_next(cx) {
+                return Poll::Ready(Event::Finished(result));
+            }
+            listener.poll_accept(cx).map(Event::Accepted)
+        })
+        .await;
+        match event {
+            Event::Accepted(Ok((stream, peer))) => {
                 served += 1;
-                // One greenlet per connection.
-                let handler = coro::spawn(async move {
+                connections.spawn(async move {
                     if let Err(error) = handle(stream).await {
                         eprintln!("echo_server: {peer}: {error}");
                     }
                 });
-                // Serving forever, the handle is dropped, which detaches the
-                // task (it keeps running, like a greenlet nobody joins). With
-                // a limit, keep it to wait for the last clients below.
-                if max_connections > 0 {
-                    handlers.push(handler);
-                }
             }
             // Out of file descriptors, or a client that gave up before we
             // accepted it: keep serving, as StreamServer does.
-            Err(error) => {
+            Event::Accepted(Err(error)) => {
                 eprintln!("echo_server: accept: {error}");
                 coro::time::sleep(Duration::from_millis(10)).await;
             }
+            Event::Finished(result) => {
+                finished(result);
+            }
+            Event::Stop(name) => break Some(name),
+        }
+    };
+    // Stop accepting: from here on new clients are refused.
+    drop(listener);
+
+    let Some(signal_name) = stopped_by else {
+        // gevent.joinall(handlers): the last connections finish their echoes.
+        while let Some(result) = connections.join_next().await {
+            finished(result);
+        }
+        println!("served {served} connections");
+        return;
+    };
+    let open = connections.len();
+    eprintln!(
+        "echo_server: {signal_name}: stopped accepting; waiting up to {} ms for {open} open connection(s)",
+        grace.as_millis()
+    );
+    let (mut done, mut cancelled) = (0, 0);
+    let drain = coro::time::timeout(grace, async {
+        while let Some(result) = connections.join_next().await {
+            finished(result);
+            done += 1;
+        }
+    })
+    .await;
+    if drain.is_err() {
+        // The grace period is over: cancel the connections still open.
+        connections.abort_all();
+        while let Some(result) = connections.join_next().await {
+            if finished(result) {
+                done += 1;
+            } else {
+                cancelled += 1;
+            }
         }
     }
-    // gevent.joinall(handlers): the last connections finish their echoes.
-    for result in coro::task::join_all(handlers).await {
-        result.expect("a connection handler panicked");
-    }
-    println!("served {served} connections");
+    println!(
+        "stopped by {signal_name}: served {served} connections; {open} open at the signal: \
+         {done} finished, {cancelled} cancelled after {} ms",
+        grace.as_millis()
+    );
 }

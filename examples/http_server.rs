@@ -33,10 +33,11 @@
 //!   such requests at once all finish after about N ms, not 100 × N.
 //!
 //! It prints `listening on http://ADDR` (or `https://`) first, and stops
-//! cleanly when its standard input closes (Ctrl-D): it stops accepting,
-//! asks open connections to finish (HTTP/2 clients get a GOAWAY), gives
-//! them `--drain-ms` to do so, cancels the rest and prints one summary
-//! line.
+//! cleanly on Ctrl-C (`SIGINT`) or `SIGTERM`, gevent's
+//! `signal_handler(SIGTERM, server.stop)`: it stops accepting, asks open
+//! connections to finish (an HTTP/1.1 connection closes after its request
+//! in flight, an HTTP/2 client gets a GOAWAY), gives them `--grace-ms` to do
+//! so, cancels the rest, prints one summary line and exits 0.
 //!
 //! ```text
 //! cargo run --example http_server --features hyper
@@ -54,7 +55,7 @@ mod tls;
 
 use std::convert::Infallible;
 use std::future::{poll_fn, Future};
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -63,9 +64,11 @@ use std::time::Duration;
 
 use coro::hyper::{Executor, Io, Timer};
 use coro::net::{TcpListener, TcpStream};
+use coro::signal::unix::{signal, SignalKind};
 use coro::sync::Event;
 use coro::task::JoinSet;
 use coro::time::{sleep, timeout};
+use futures::future::{select, Either};
 use futures_rustls::TlsAcceptor;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
@@ -74,7 +77,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::server::conn::auto;
 
 const USAGE: &str = "usage: http_server [--addr HOST:PORT (127.0.0.1:8080)] [--tls] \
-                     [--drain-ms MS (5000)]";
+                     [--grace-ms MS (5000)]";
 
 /// How long a client may take to send its request head (and its TLS
 /// handshake): a silent peer cannot hold a connection task longer.
@@ -94,7 +97,7 @@ async fn main() {
     let args = args::Args::parse(USAGE);
     let addr: String = args.get("addr", "127.0.0.1:8080".to_owned());
     let use_tls: bool = args.get("tls", false);
-    let drain = Duration::from_millis(args.get("drain-ms", 5000));
+    let grace = Duration::from_millis(args.get("grace-ms", 5000));
 
     let listener = TcpListener::bind(addr.as_str())
         .await
@@ -106,12 +109,22 @@ async fn main() {
     // ALPN: HTTP/2 preferred, HTTP/1.1 for clients that do not speak it.
     let acceptor = use_tls.then(|| tls::acceptor(tls::self_signed(), &[b"h2", b"http/1.1"]));
     let scheme = if use_tls { "https" } else { "http" };
+    // Installed before the address is announced: from then on these
+    // signals stop the server gracefully instead of killing it.
+    let mut interrupt = signal(SignalKind::interrupt()).expect("listen for SIGINT");
+    let mut terminate = signal(SignalKind::terminate()).expect("listen for SIGTERM");
+    let mut signalled = pin!(async {
+        match select(pin!(interrupt.recv()), pin!(terminate.recv())).await {
+            Either::Left(_) => "SIGINT",
+            Either::Right(_) => "SIGTERM",
+        }
+    });
     println!("listening on {scheme}://{local} (HTTP/1.1 and HTTP/2)");
     // Someone (a test, a script) may be waiting for this line through a pipe.
     std::io::stdout().flush().expect("flush stdout");
 
+    // Set when a signal arrives: every connection task watches it.
     let stop = Arc::new(Event::new());
-    watch_stdin(stop.clone());
 
     let mut builder = auto::Builder::new(Executor::new());
     builder
@@ -127,19 +140,18 @@ async fn main() {
 
     // The accept loop; finished connection tasks are reaped as it goes.
     let mut connections = JoinSet::new();
-    loop {
-        let mut stopped = pin!(stop.wait());
+    let signal_name = loop {
         let next = poll_fn(|cx| {
-            if stopped.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(None);
+            if let Poll::Ready(name) = signalled.as_mut().poll(cx) {
+                return Poll::Ready(Err(name));
             }
             while let Poll::Ready(Some(_)) = connections.poll_join_next(cx) {}
-            listener.poll_accept(cx).map(Some)
+            listener.poll_accept(cx).map(Ok)
         })
         .await;
         match next {
-            None => break,
-            Some(Ok((stream, _peer))) => {
+            Err(name) => break name,
+            Ok(Ok((stream, _peer))) => {
                 counters.connections.fetch_add(1, Relaxed);
                 connections.spawn(serve(
                     stream,
@@ -151,18 +163,19 @@ async fn main() {
             }
             // Out of file descriptors, or a client that gave up before we
             // accepted it: keep serving.
-            Some(Err(error)) => {
+            Ok(Err(error)) => {
                 eprintln!("http_server: accept: {error}");
                 sleep(Duration::from_millis(10)).await;
             }
         }
-    }
+    };
 
-    // Shutting down: no new connections; the open ones were asked to finish
-    // (see `serve`) and get `drain` to do so.
+    // Shutting down: no new connections; the open ones are asked to finish
+    // (see `drive`) and get `grace` to do so.
     drop(listener);
+    stop.set();
     let open = connections.len();
-    let drained = timeout(drain, async {
+    let drained = timeout(grace, async {
         while connections.join_next().await.is_some() {}
     })
     .await
@@ -170,9 +183,11 @@ async fn main() {
     let cancelled = if drained { 0 } else { connections.len() };
     connections.shutdown().await;
     println!(
-        "http_server: stopped: {} connections, {} requests served; {open} open at shutdown, {cancelled} cancelled",
+        "stopped by {signal_name}: served {} connections, {} requests; {open} open at the signal, \
+         {cancelled} cancelled after the {} ms grace period",
         counters.connections.load(Relaxed),
         counters.requests.load(Relaxed),
+        grace.as_millis(),
     );
 }
 
@@ -279,16 +294,4 @@ fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
     let mut response = Response::new(body.boxed_unsync());
     *response.status_mut() = status;
     response
-}
-
-/// Sets `stop` when standard input reaches end-of-file (Ctrl-D, or the
-/// parent closing the pipe). A plain thread: it spends its life blocked in
-/// `read`.
-fn watch_stdin(stop: Arc<Event>) {
-    std::thread::spawn(move || {
-        let mut sink = [0u8; 256];
-        let mut stdin = std::io::stdin().lock();
-        while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
-        stop.set();
-    });
 }

@@ -10,8 +10,9 @@
 //! come back, records the round trip's latency in microseconds, and goes
 //! again, until the window ends. The program is the same for every server,
 //! and written without futures (plain threads, non-blocking std sockets,
-//! `polling` in level-triggered mode, `epoll_wait` on the poller's fd) so
-//! no runtime under test also drives the load. Connections are opened
+//! `polling` in level-triggered mode, `epoll_wait` on the poller's fd on
+//! Linux and `Poller::wait` elsewhere) so no runtime under test also drives
+//! the load. Connections are opened
 //! before the window (blocking `connect`s spread over the threads, in
 //! batches that each do one warm-up round trip, so the server's accept
 //! queue never overflows) and closed after it; neither is measured.

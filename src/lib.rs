@@ -26,7 +26,7 @@
 //! |---|---|
 //! | `coro-core` | tasks, schedulers (current-thread and work-stealing multi-thread), `JoinHandle`/`JoinSet`, `block_on`, runtimes, the blocking pool |
 //! | `coro-reactor` | the epoll/kqueue reactor: I/O readiness, the timer wheel, parking idle workers in the poller |
-//! | `coro-net` | [`net`] (TCP, UDP, Unix sockets, `lookup_host`) and [`time`] (`sleep`, `timeout`, `interval`) |
+//! | `coro-net` | [`net`] (TCP, UDP, Unix sockets, `lookup_host`), [`time`] (`sleep`, `timeout`, `interval`), [`signal`] (`ctrl_c`, Unix signals), [`process`] (`Command`, `Child`) and [`fs`] (files and directories on the blocking pool) |
 //! | `coro-macros` | `#[coro::main]` and `#[coro::test]` |
 //! | `coro-interop` | adapters to other crates' traits, each behind a cargo feature (below) |
 //!
@@ -47,6 +47,9 @@
 //! * [`Runtime`] and [`runtime::Builder`] to build a runtime by hand.
 
 #![warn(missing_docs, rust_2018_idioms)]
+// docs.rs builds with `--cfg docsrs` on nightly: items behind a cargo feature
+// are then labelled with the feature that enables them.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod runtime;
 
@@ -55,11 +58,17 @@ pub use coro_core::{spawn, spawn_blocking, spawn_local, yield_now, JoinHandle};
 pub use coro_macros::{main, test};
 pub use runtime::{block_on, Runtime};
 
+#[cfg(unix)]
+pub use coro_net::{fs, process, signal};
 pub use coro_net::{net, time};
 
 #[cfg(feature = "tokio-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-io")))]
+#[doc(inline)]
 pub use coro_interop::compat;
 #[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+#[doc(inline)]
 pub use coro_interop::hyper;
 
 /// Async I/O traits: futures-io's [`AsyncRead`](io::AsyncRead),

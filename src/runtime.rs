@@ -157,6 +157,26 @@ impl Runtime {
     pub fn shutdown_timeout(self, timeout: Duration) {
         self.inner.shutdown_timeout(timeout)
     }
+
+    /// Shuts down without waiting for any thread: every idle task is
+    /// cancelled, and a worker stuck in a task or a blocking closure that
+    /// never returns is left running detached. tokio's
+    /// `shutdown_background`; the same as `shutdown_timeout(Duration::ZERO)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = coro::Runtime::new().unwrap();
+    /// rt.spawn_blocking(|| std::thread::sleep(Duration::from_secs(60)));
+    /// let start = std::time::Instant::now();
+    /// rt.shutdown_background();
+    /// assert!(start.elapsed() < Duration::from_secs(30), "did not wait for the sleeper");
+    /// ```
+    pub fn shutdown_background(self) {
+        self.inner.shutdown_background()
+    }
 }
 
 impl fmt::Debug for Runtime {

@@ -12,29 +12,28 @@ use std::process::Command;
 const MT: [&str; 3] = ["coro_mt", "tokio_mt", "smol_mt"];
 const CT: [&str; 3] = ["coro_ct", "tokio_ct", "smol_local"];
 
-/// Runs the report with `args` and returns its stdout (which must hold the
-/// header and the table header).
-fn bench_report(args: &[&str]) -> String {
+/// Runs `cargo run --release --example REPORT -- ARGS` and returns its
+/// stdout, failing the test if the report failed.
+fn run_report(report: &str, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO"))
-        .args([
-            "run",
-            "--quiet",
-            "--release",
-            "--example",
-            "bench_report",
-            "--",
-        ])
+        .args(["run", "--quiet", "--release", "--example", report, "--"])
         .args(args)
         .output()
         .expect("failed to run cargo");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "bench_report failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status
+        "{report} failed: {}\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
     );
+    stdout
+}
 
+/// Runs the report with `args` and returns its stdout (which must hold the
+/// header and the table header).
+fn bench_report(args: &[&str]) -> String {
+    let stdout = run_report("bench_report", args);
     assert!(
         stdout.starts_with("machine: nproc "),
         "no header:\n{stdout}"
@@ -156,5 +155,47 @@ fn bench_report_quick_with_echo_has_echo_rows() {
             "no client CPU row for {runtime}:
 {stdout}"
         );
+    }
+}
+
+/// `http_report -- --reps 1 --seconds 1`: every HTTP scenario has its rows
+/// for every server, and no request failed. It installs `wrk` and `h2load`
+/// with `apt-get` if they are missing. About half a minute.
+#[test]
+#[cfg(feature = "hyper")]
+fn http_report_smoke_run_has_every_row_and_no_errors() {
+    let stdout = run_report("http_report", &["--reps", "1", "--seconds", "1"]);
+    let servers = ["coro_mt", "tokio_mt", "smol_mt", "coro_ct", "tokio_ct"];
+    let scenarios = [
+        "http1_hello_c50",
+        "http1_hello_c500",
+        "http1_echo4k_c50",
+        "h2_hello_c50_m10",
+    ];
+    let metrics = [
+        "requests/s",
+        "p50 µs",
+        "p99 µs",
+        "server CPU µs/request",
+        "client CPU µs/request",
+        "errors",
+    ];
+    for scenario in scenarios {
+        for metric in metrics {
+            for server in servers {
+                let row = format!("| {scenario} {metric} | {server} | ");
+                let line = stdout
+                    .lines()
+                    .find(|line| line.starts_with(&row))
+                    .unwrap_or_else(|| panic!("no row {row:?}:\n{stdout}"));
+                let median = line.split('|').nth(3).unwrap().trim();
+                if metric == "errors" {
+                    assert_eq!(median, "0.00", "{line}");
+                } else {
+                    let value: f64 = median.parse().unwrap_or_else(|_| panic!("{line}"));
+                    assert!(value.is_finite() && value > 0.0, "{line}");
+                }
+            }
+        }
     }
 }

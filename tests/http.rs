@@ -229,39 +229,109 @@ fn hundred_concurrent_slow_requests_do_not_wait_for_each_other() {
     );
 }
 
-#[test]
-fn closing_stdin_stops_the_server_after_answering_the_request_in_flight() {
-    let (mut server, lines, url) = start_server(&["--drain-ms", "10000"]);
-    let addr = url.strip_prefix("http://").unwrap().to_owned();
-    let stdin = server.0.stdin.take().unwrap();
-    coro::block_on(async move {
-        let stream = TcpStream::connect(addr.as_str()).await.unwrap();
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(Io::new(stream))
-            .await
+/// `http_server` started with `coro::process`, as a user's supervisor
+/// would, and stopped with `signal` while a `POST /echo` is in flight: the
+/// test sends the body's first half, waits until it has come back (so the
+/// server is provably inside the request), sends the signal, then sends
+/// the second half if `finish` (else keeps the request open). Returns what
+/// came back of the body (or the error that ended it) and the summary line.
+async fn stop_with_signal(signal: libc::c_int, finish: bool, grace_ms: &str) -> (String, String) {
+    use coro::io::{AsyncBufReadExt, BufReader};
+    let mut child = coro::process::Command::new(env!("CARGO"))
+        .args(common::example_cargo_args("http_server"))
+        .args(["--addr", "127.0.0.1:0", "--grace-ms", grace_ms])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("cannot run cargo");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Generous: the first `cargo run` may have to build the example.
+    let first = coro::time::timeout(Duration::from_secs(600), stdout.next())
+        .await
+        .expect("http_server printed nothing")
+        .expect("http_server exited first")
+        .unwrap();
+    let addr = first
+        .strip_prefix("listening on http://")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_owned();
+
+    let stream = TcpStream::connect(addr.as_str()).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(Io::new(stream))
+        .await
+        .unwrap();
+    coro::spawn(connection);
+    let (body_tx, body_rx) =
+        futures::channel::mpsc::unbounded::<Result<Frame<Bytes>, std::io::Error>>();
+    let request = Request::post("/echo")
+        .header("host", addr.as_str())
+        .body(StreamBody::new(body_rx))
+        .unwrap();
+    body_tx
+        .unbounded_send(Ok(Frame::data(Bytes::from("first half, "))))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    let mut body = response.into_body().into_data_stream();
+    let mut echoed = String::from_utf8(body.next().await.unwrap().unwrap().to_vec()).unwrap();
+    assert_eq!(echoed, "first half, ");
+
+    let pid = child.id().expect("the server is still running") as libc::pid_t;
+    // SAFETY: `pid` is our unreaped child (`id()` is `Some`), so it names
+    // the server and no other process.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    // Unless finished, `body_tx` lives to the end of this function: the
+    // request stays open through the grace period.
+    if finish {
+        body_tx
+            .unbounded_send(Ok(Frame::data(Bytes::from("second half"))))
             .unwrap();
-        coro::spawn(connection);
-        let request = Request::get("/sleep?ms=300")
-            .header("host", addr.as_str())
-            .body(Empty::<Bytes>::new())
-            .unwrap();
-        let in_flight = sender.send_request(request);
-        let mut in_flight = std::pin::pin!(in_flight);
-        // Let the request reach the server, then ask it to stop.
-        assert!(
-            coro::time::timeout(Duration::from_millis(100), in_flight.as_mut())
-                .await
-                .is_err()
-        );
-        drop(stdin);
-        let response = in_flight.await.unwrap();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        assert_eq!(body, "slept 300 ms\n");
+        drop(body_tx);
+    }
+    let rest = coro::time::timeout(Duration::from_secs(60), async {
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(data) => echoed.push_str(std::str::from_utf8(&data).unwrap()),
+                Err(error) => {
+                    echoed.push_str(&format!(" <cut: {error}>"));
+                    break;
+                }
+            }
+        }
     });
-    let status = server.0.wait().unwrap();
+    rest.await.expect("the request in flight hung");
+    let summary = coro::time::timeout(Duration::from_secs(60), stdout.next())
+        .await
+        .expect("no summary line")
+        .expect("stdout ended without a summary")
+        .unwrap();
+    let status = coro::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("the server did not exit")
+        .unwrap();
     assert!(status.success(), "{status}");
-    let summary = lines.recv_timeout(Duration::from_secs(30)).unwrap();
+    (echoed, summary)
+}
+
+#[test]
+fn sigint_stops_the_server_after_answering_the_request_in_flight() {
+    let (echoed, summary) = coro::block_on(stop_with_signal(libc::SIGINT, true, "10000"));
+    assert_eq!(echoed, "first half, second half");
     assert_eq!(
         summary,
-        "http_server: stopped: 1 connections, 1 requests served; 1 open at shutdown, 0 cancelled"
+        "stopped by SIGINT: served 1 connections, 1 requests; 1 open at the signal, \
+         0 cancelled after the 10000 ms grace period"
+    );
+}
+
+#[test]
+fn sigterm_cancels_what_outlives_the_grace_period() {
+    let (echoed, summary) = coro::block_on(stop_with_signal(libc::SIGTERM, false, "200"));
+    assert!(echoed.starts_with("first half,  <cut: "), "{echoed}");
+    assert_eq!(
+        summary,
+        "stopped by SIGTERM: served 1 connections, 1 requests; 1 open at the signal, \
+         1 cancelled after the 200 ms grace period"
     );
 }

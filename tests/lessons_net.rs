@@ -5,7 +5,7 @@
 mod common;
 use common::{example_command, run_example, spawn_example};
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::thread;
 use std::time::{Duration, Instant};

@@ -218,6 +218,46 @@ fn sleep_far_in_the_future_does_not_overflow() {
     });
 }
 
+/// Issue 16, defect 1: `interval(Duration::MAX)` panicked on its first
+/// tick ("overflow when adding duration to instant"). Every missed-tick
+/// behaviour and `reset` must saturate to "never", like `sleep`.
+#[test]
+fn interval_of_duration_max_ticks_once_then_never() {
+    use std::task::Waker;
+    let behaviors = [
+        MissedTickBehavior::Burst,
+        MissedTickBehavior::Delay,
+        MissedTickBehavior::Skip,
+    ];
+    for behavior in behaviors {
+        coro::block_on(async {
+            let start = Instant::now();
+            let mut never = interval(Duration::MAX);
+            never.set_missed_tick_behavior(behavior);
+            assert!(never.tick().await >= start, "{behavior:?}: first tick");
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(never.poll_tick(&mut cx).is_pending(), "{behavior:?}");
+            let second = timeout(Duration::from_millis(20), never.tick()).await;
+            assert!(second.is_err(), "{behavior:?}: the second tick never comes");
+            never.reset();
+            assert!(
+                never.poll_tick(&mut cx).is_pending(),
+                "{behavior:?}: after reset"
+            );
+        });
+    }
+    // A start far in the past with a huge period: Skip's catch-up
+    // arithmetic must not overflow either.
+    coro::block_on(async {
+        let long_ago = Instant::now() - Duration::from_millis(50);
+        let mut skipping = interval_at(long_ago, Duration::from_secs(u64::MAX / 2));
+        skipping.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        assert_eq!(skipping.tick().await, long_ago);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(skipping.poll_tick(&mut cx).is_pending());
+    });
+}
+
 #[test]
 fn reset_moves_a_pending_sleep_earlier() {
     for (flavor, rt) in flavors() {

@@ -42,13 +42,12 @@
 //! tokio_mt, smol_mt and raw_polling.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use crate::table::{Class, Row};
+use crate::proc::{build_examples, Proc, Server};
+use crate::table::{self, Class, Metric, Row};
 
 /// Server runtimes (`echo_bench_server --runtime`) and their classes.
 const SERVERS: [(&str, Class); 7] = [
@@ -160,9 +159,7 @@ fn failed(connections: usize) -> Sample {
 /// The rows, grouped by load and metric, runtimes in `SERVERS` order. NaN
 /// values (a failed run) are left out; the errors row is always there.
 fn to_rows(samples: &HashMap<(usize, usize), Vec<Sample>>, loads: &[(usize, String)]) -> Vec<Row> {
-    /// Name, unit, higher is better, ranked (a ratio against peers), value.
-    type Metric = (&'static str, &'static str, bool, bool, fn(&Sample) -> f64);
-    let metrics: [Metric; 6] = [
+    let metrics: [Metric<Sample>; 6] = [
         ("round trips/s", "round trips/s", true, true, |s| {
             s.round_trips_per_s
         }),
@@ -177,29 +174,8 @@ fn to_rows(samples: &HashMap<(usize, usize), Vec<Sample>>, loads: &[(usize, Stri
         }),
         ("errors", "count", false, true, |s| s.errors),
     ];
-    let mut rows = Vec::new();
-    for (l, (_, name)) in loads.iter().enumerate() {
-        for &(metric, unit, higher_is_better, ranked, get) in &metrics {
-            for (s, &(runtime, class)) in SERVERS.iter().enumerate() {
-                let Some(runs) = samples.get(&(s, l)) else {
-                    continue;
-                };
-                let values: Vec<f64> = runs.iter().map(get).filter(|v| !v.is_nan()).collect();
-                if values.is_empty() {
-                    continue;
-                }
-                rows.push(Row {
-                    scenario: format!("{name} {metric}"),
-                    runtime: runtime.to_owned(),
-                    class: if ranked { class } else { Class::Baseline },
-                    values,
-                    unit: unit.to_owned(),
-                    higher_is_better,
-                });
-            }
-        }
-    }
-    rows
+    let names: Vec<&str> = loads.iter().map(|(_, name)| name.as_str()).collect();
+    table::load_rows(samples, &names, &SERVERS, &metrics)
 }
 
 /// The connection counts and their scenario names. A count that does not
@@ -239,166 +215,10 @@ fn loads() -> Vec<(usize, String)> {
         .collect()
 }
 
-/// Builds `echo_bench_server` and `load_client` (same profile and target
-/// directory as this binary) and returns their paths, next to this binary.
+/// Builds `echo_bench_server` and `load_client` and returns their paths.
 fn binaries() -> Option<(PathBuf, PathBuf)> {
-    let exe = std::env::current_exe().ok()?;
-    let dir = exe.parent()?.to_path_buf(); // target/<profile>/examples
-    let profile = dir
-        .parent()
-        .and_then(Path::file_name)
-        .and_then(|p| p.to_str());
-    let profile = match profile {
-        Some("debug") => "dev",
-        Some(p) => p,
-        None => "release",
-    };
-    let cargo = std::env::var_os("CARGO")
-        .or(option_env!("CARGO").map(Into::into))
-        .unwrap_or_else(|| "cargo".into());
-    let target_dir = dir.parent().and_then(Path::parent);
-    let mut build = Command::new(cargo);
-    build
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--quiet", "--profile", profile])
-        .args(["--example", "echo_bench_server", "--example", "load_client"]);
-    if let Some(target_dir) = target_dir {
-        build.arg("--target-dir").arg(target_dir);
-    }
-    match build.status() {
-        Ok(status) if status.success() => {}
-        Ok(status) => eprintln!("  tcp echo: building the echo programs failed ({status})"),
-        Err(e) => eprintln!("  tcp echo: cannot run cargo: {e}"),
-    }
-    let server = dir.join("echo_bench_server");
-    let client = dir.join("load_client");
-    if server.is_file() && client.is_file() {
-        Some((server, client))
-    } else {
-        eprintln!(
-            "  tcp echo: {} or {} is missing: run `cargo build --release --examples` \
-             (no echo rows)",
-            server.display(),
-            client.display()
-        );
-        None
-    }
-}
-
-/// A child process, its stdout as a channel of lines; killed on drop.
-struct Proc {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: Receiver<String>,
-}
-
-impl Proc {
-    fn spawn(command: &mut Command) -> Result<Proc, String> {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("cannot start {:?}: {e}", command.get_program()))?;
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        Ok(Proc {
-            stdin: child.stdin.take(),
-            child,
-            lines,
-        })
-    }
-
-    /// The next line starting with `prefix` (others are skipped), within
-    /// `timeout`.
-    fn expect(&self, prefix: &str, timeout: Duration) -> Result<String, String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line.starts_with(prefix) => return Ok(line),
-                Ok(_) => {}
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    return Err(format!("no `{prefix}` line within {timeout:?}"))
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(format!("exited before printing `{prefix}`"))
-                }
-            }
-        }
-    }
-
-    fn send(&mut self, line: &str) -> Result<(), String> {
-        let stdin = self.stdin.as_mut().ok_or("stdin closed")?;
-        writeln!(stdin, "{line}")
-            .and_then(|()| stdin.flush())
-            .map_err(|e| format!("cannot write to the child: {e}"))
-    }
-
-    /// Waits up to `timeout` for the process to exit by itself.
-    fn wait(&mut self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-impl Proc {
-    /// utime + stime of the whole process, in clock ticks.
-    fn cpu_ticks(&self) -> Result<u64, String> {
-        let path = format!("/proc/{}/stat", self.child.id());
-        let stat = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-        // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
-        let after = stat.rsplit_once(')').ok_or("bad stat")?.1;
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
-        match (field(11), field(12)) {
-            (Some(utime), Some(stime)) => Ok(utime + stime),
-            _ => Err(format!("{path}: no utime/stime")),
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A running `echo_bench_server`.
-struct Server {
-    proc: Proc,
-    addr: String,
-}
-
-impl Server {
-    fn start(bin: &Path, runtime: &str) -> Result<Server, String> {
-        let proc =
-            Proc::spawn(Command::new(bin).args(["--runtime", runtime, "--addr", "127.0.0.1:0"]))?;
-        let line = proc.expect("listening on ", Duration::from_secs(10))?;
-        let addr = line["listening on ".len()..].trim().to_owned();
-        Ok(Server { proc, addr })
-    }
-
-    /// Asks the server to quit (a `quit` line, then stdin closed); killed if
-    /// it has not exited within a second.
-    fn stop(mut self) {
-        let _ = self.proc.send("quit");
-        self.proc.stdin = None;
-        self.proc.wait(Duration::from_secs(1));
-    }
+    let [server, client] = build_examples(["echo_bench_server", "load_client"], &[], "tcp echo")?;
+    Some((server, client))
 }
 
 /// Runs `load_client` with `connections` for `window` seconds against

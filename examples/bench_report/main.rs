@@ -41,6 +41,7 @@
 mod compute;
 mod echo;
 mod memory;
+mod proc;
 mod table;
 
 use std::future::Future;

@@ -120,3 +120,43 @@ pub fn markdown(rows: &[Row]) -> String {
     }
     out
 }
+
+/// One measured quantity of a load sample `S`: name, unit, higher is
+/// better, ranked (a ratio against peers; unranked rows are shown as
+/// baselines), and how to read it from a sample.
+pub type Metric<S> = (&'static str, &'static str, bool, bool, fn(&S) -> f64);
+
+/// The rows of a load-against-servers report (`tcp_echo`, `http_report`):
+/// `samples[(server, load)]` holds one sample per repetition. Rows come
+/// grouped by load, then metric, servers in `servers` order. NaN values (a
+/// run that failed) are left out, and a row with no value at all.
+pub fn load_rows<S>(
+    samples: &std::collections::HashMap<(usize, usize), Vec<S>>,
+    loads: &[&str],
+    servers: &[(&str, Class)],
+    metrics: &[Metric<S>],
+) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (l, name) in loads.iter().enumerate() {
+        for &(metric, unit, higher_is_better, ranked, get) in metrics {
+            for (s, &(runtime, class)) in servers.iter().enumerate() {
+                let Some(runs) = samples.get(&(s, l)) else {
+                    continue;
+                };
+                let values: Vec<f64> = runs.iter().map(get).filter(|v| !v.is_nan()).collect();
+                if values.is_empty() {
+                    continue;
+                }
+                rows.push(Row {
+                    scenario: format!("{name} {metric}"),
+                    runtime: runtime.to_owned(),
+                    class: if ranked { class } else { Class::Baseline },
+                    values,
+                    unit: unit.to_owned(),
+                    higher_is_better,
+                });
+            }
+        }
+    }
+    rows
+}

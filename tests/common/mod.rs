@@ -116,10 +116,10 @@ impl Rendezvous {
     }
 }
 
-/// `cargo run --quiet --example NAME --`, with the cargo features this test
-/// build has (`--all-features` builds the examples with them all; running
-/// them with the same set reuses that build).
-pub fn example_command(name: &str) -> Command {
+/// The arguments of `cargo run --quiet --example NAME --`, with the cargo
+/// features this test build has (`--all-features` builds the examples with
+/// them all; running them with the same set reuses that build).
+pub fn example_cargo_args(name: &str) -> Vec<String> {
     let features: Vec<&str> = [
         ("hyper", cfg!(feature = "hyper")),
         ("tokio-io", cfg!(feature = "tokio-io")),
@@ -128,12 +128,21 @@ pub fn example_command(name: &str) -> Command {
     .into_iter()
     .filter_map(|(feature, on)| on.then_some(feature))
     .collect();
-    let mut command = Command::new(env!("CARGO"));
-    command.args(["run", "--quiet", "--example", name]);
+    let mut args: Vec<String> = ["run", "--quiet", "--example", name]
+        .map(String::from)
+        .into();
     if !features.is_empty() {
-        command.arg("--features").arg(features.join(","));
+        args.push("--features".to_owned());
+        args.push(features.join(","));
     }
-    command.arg("--");
+    args.push("--".to_owned());
+    args
+}
+
+/// `cargo run --quiet --example NAME --` (see [`example_cargo_args`]).
+pub fn example_command(name: &str) -> Command {
+    let mut command = Command::new(env!("CARGO"));
+    command.args(example_cargo_args(name));
     command
 }
 
@@ -190,22 +199,11 @@ pub fn spawn_example(name: &str, args: &[&str]) -> (KillOnDrop, mpsc::Receiver<S
     (KillOnDrop(child), rx)
 }
 
+#[path = "../../examples/common/debian.rs"]
+mod debian;
+
 /// Installs a Debian package if `tool` is not on the PATH (CI machines
-/// start without curl, wrk or h2load).
+/// start without curl); fails the test if that is not possible.
 pub fn ensure_tool(tool: &str, package: &str) {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if found {
-        return;
-    }
-    let install = format!(
-        "(apt-get install -y {package} || (apt-get update && apt-get install -y {package})) >/dev/null 2>&1"
-    );
-    let status = Command::new("sh").args(["-c", &install]).status();
-    assert!(
-        status.is_ok_and(|s| s.success()),
-        "{tool} is not installed and `apt-get install -y {package}` failed"
-    );
+    debian::ensure_tool(tool, package).unwrap_or_else(|error| panic!("{error}"));
 }

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc as std_mpsc, Arc, Mutex};
 use std::task::{Context, Poll};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use coro::runtime::{Builder, Handle};
 use coro::task::{JoinError, JoinHandle, JoinSet};

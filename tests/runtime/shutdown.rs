@@ -225,6 +225,41 @@ fn shutdown_timeout_returns_while_a_blocking_task_is_stuck() {
 }
 
 #[test]
+fn shutdown_background_cancels_idle_tasks_and_leaves_busy_threads() {
+    for (flavor, rt) in flavors() {
+        let drops = Drops::default();
+        let (started_tx, started_rx) = std_mpsc::channel::<()>();
+        let (release_tx, release_rx) = std_mpsc::channel::<()>();
+        let stuck = rt.spawn_blocking(move || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            "released"
+        });
+        let pending = {
+            let guard = drops.guard();
+            rt.spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await
+            })
+        };
+        started_rx.recv().unwrap();
+        // Returns although the blocking closure is still waiting for us:
+        // it cannot have waited for it.
+        no_hang("shutdown_background", move || rt.shutdown_background());
+        assert_eq!(drops.count(), 1, "{flavor}");
+        assert!(futures::executor::block_on(pending)
+            .unwrap_err()
+            .is_cancelled());
+        release_tx.send(()).unwrap();
+        assert_eq!(
+            futures::executor::block_on(stuck).unwrap(),
+            "released",
+            "{flavor}"
+        );
+    }
+}
+
+#[test]
 fn shutdown_timeout_returns_while_a_worker_is_stuck_in_a_task() {
     let rt = build("multi_thread", |_| {});
     let (started_tx, started_rx) = std_mpsc::channel::<()>();
@@ -241,6 +276,51 @@ fn shutdown_timeout_returns_while_a_worker_is_stuck_in_a_task() {
     });
     release_tx.send(()).unwrap();
     assert_eq!(futures::executor::block_on(stuck).unwrap(), "released");
+}
+
+/// Issue 16, defect 3: with a worker stuck in a task *and* a blocking
+/// closure stuck, `shutdown_timeout(d)` waited `d` for the workers and then
+/// `d` again for the blocking pool. One deadline covers both: it returns
+/// after `d` plus thread hand-off, comfortably short of `2·d` (the bound is
+/// 0.75·d of slack; the old code could never finish before 2·d).
+#[test]
+fn shutdown_timeout_is_one_deadline_for_workers_and_blocking_pool() {
+    let timeout = Duration::from_secs(2);
+    let rt = build("multi_thread", |_| {});
+    let (started_tx, started_rx) = std_mpsc::channel::<()>();
+    let (release_tx, release_rx) = std_mpsc::channel::<()>();
+    let release_blocking = Arc::new(std::sync::Barrier::new(2));
+    let stuck_task = rt.spawn({
+        let started_tx = started_tx.clone();
+        async move {
+            started_tx.send(()).unwrap();
+            // Never yields until released: its worker cannot stop.
+            release_rx.recv().unwrap();
+        }
+    });
+    let stuck_blocking = rt.spawn_blocking({
+        let release = release_blocking.clone();
+        move || {
+            started_tx.send(()).unwrap();
+            release.wait();
+        }
+    });
+    started_rx.recv().unwrap();
+    started_rx.recv().unwrap();
+    let took = no_hang("shutdown_timeout", move || {
+        let start = Instant::now();
+        rt.shutdown_timeout(timeout);
+        start.elapsed()
+    });
+    assert!(took >= timeout, "returned before the deadline: {took:?}");
+    assert!(
+        took < timeout * 7 / 4,
+        "shutdown_timeout({timeout:?}) took {took:?}: each stage waited the whole timeout"
+    );
+    release_tx.send(()).unwrap();
+    release_blocking.wait();
+    futures::executor::block_on(stuck_task).unwrap();
+    futures::executor::block_on(stuck_blocking).unwrap();
 }
 
 #[test]

@@ -41,6 +41,9 @@
 //! [coro]: https://docs.rs/coro
 
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
+// docs.rs builds with `--cfg docsrs` on nightly: items behind a cargo feature
+// are then labelled with the feature that enables them.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
 // Under loom only the modelled modules are built, and only their tests use them.
 #![cfg_attr(loom, allow(dead_code))]
@@ -59,12 +62,7 @@ mod scheduler {
         pub(crate) mod queue;
     }
 }
-#[cfg(loom)]
-mod sync {
-    pub(crate) mod spin;
-}
 
-#[cfg(not(loom))]
 pub mod coop;
 #[cfg(not(loom))]
 pub mod gen;
@@ -72,7 +70,6 @@ pub mod gen;
 pub mod runtime;
 #[cfg(not(loom))]
 mod scheduler;
-#[cfg(not(loom))]
 pub mod sync;
 #[cfg(not(loom))]
 pub mod task;

@@ -54,6 +54,20 @@ impl<T> UnsafeCell<T> {
     }
 }
 
+/// Defines a function that is `const` in the normal build and a plain `fn`
+/// under loom, whose atomics and cells cannot be built in a `const fn`:
+/// one body for both builds. (`Event::new` and `Semaphore::new` are `const`
+/// so that users can put them in statics.)
+macro_rules! const_unless_loom {
+    ($(#[$attr:meta])* $vis:vis fn $($rest:tt)*) => {
+        #[cfg(not(loom))]
+        $(#[$attr])* $vis const fn $($rest)*
+        #[cfg(loom)]
+        $(#[$attr])* $vis fn $($rest)*
+    };
+}
+pub(crate) use const_unless_loom;
+
 /// Locks a mutex, ignoring poisoning.
 ///
 /// The runtime's locks guard plain data structures whose invariants hold

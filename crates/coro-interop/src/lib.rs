@@ -8,8 +8,8 @@
 //!
 //! | module | feature | what it adapts |
 //! |---|---|---|
-//! | [`hyper`](crate::hyper) | `hyper` | hyper 1.x's `rt` traits: [`Io`](crate::hyper::Io) (any futures-io stream as `hyper::rt::{Read, Write}`), [`Executor`](crate::hyper::Executor) (hyper's background tasks as coro tasks), [`Timer`](crate::hyper::Timer) (`coro::time` as `hyper::rt::Timer`) |
-//! | [`compat`](crate::compat) | `tokio-io` | [`Compat`](crate::compat::Compat): tokio's `AsyncRead`/`AsyncWrite`/`AsyncBufRead`/`AsyncSeek` for a futures-io type, and the reverse |
+//! | [`hyper`] | `hyper` | hyper 1.x's `rt` traits: [`Io`](crate::hyper::Io) (any futures-io stream as `hyper::rt::{Read, Write}`), [`Executor`](crate::hyper::Executor) (hyper's background tasks as coro tasks), [`Timer`](crate::hyper::Timer) (`coro::time` as `hyper::rt::Timer`) |
+//! | [`compat`] | `tokio-io` | [`Compat`](crate::compat::Compat): tokio's `AsyncRead`/`AsyncWrite`/`AsyncBufRead`/`AsyncSeek` for a futures-io type, and the reverse |
 //!
 //! Users reach these through the facade as `coro::hyper` and
 //! `coro::compat`.
@@ -24,10 +24,15 @@
 //! `uninit.rs`.
 
 #![warn(missing_docs, rust_2018_idioms)]
+// docs.rs builds with `--cfg docsrs` on nightly: items behind a cargo feature
+// are labelled with the feature that enables them.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "tokio-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-io")))]
 pub mod compat;
 #[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 pub mod hyper;
 #[cfg(any(feature = "hyper", feature = "tokio-io"))]
 mod uninit;

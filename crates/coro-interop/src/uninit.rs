@@ -23,7 +23,7 @@
 use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use coro_net::net::{TcpStream, UnixStream};
 use futures_io::AsyncRead;
@@ -93,5 +93,69 @@ where
     // SAFETY: every byte of `prefix` was just initialised, and `u8` and
     // `MaybeUninit<u8>` have the same layout.
     let prefix = unsafe { &mut *(prefix as *mut [MaybeUninit<u8>] as *mut [u8]) };
-    inner.poll_read(cx, prefix)
+    let n = ready!(inner.poll_read(cx, prefix))?;
+    // The callers mark `n` bytes initialised on our word, so a reader that
+    // claims more than it was given must not get through (safe code can
+    // break `AsyncRead`'s contract; that must not become undefined behaviour).
+    assert!(
+        n <= len,
+        "AsyncRead::poll_read returned {n} for a buffer of {len} bytes"
+    );
+    Poll::Ready(Ok(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that breaks `AsyncRead`'s contract: it claims one byte
+    /// more than the buffer holds.
+    struct Liar;
+
+    impl AsyncRead for Liar {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Ready(Ok(buf.len() + 1))
+        }
+    }
+
+    /// A reader that fills what it is given with 7s.
+    struct Sevens;
+
+    impl AsyncRead for Sevens {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            buf.fill(7);
+            Poll::Ready(Ok(buf.len()))
+        }
+    }
+
+    fn read_into(reader: impl AsyncRead, buf: &mut [MaybeUninit<u8>]) -> Poll<io::Result<usize>> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        poll_read(std::pin::pin!(reader), &mut cx, buf)
+    }
+
+    #[test]
+    fn a_generic_reader_reads_at_most_the_zeroed_prefix() {
+        let mut buf = vec![MaybeUninit::uninit(); ZEROED_READ_MAX + 100];
+        let Poll::Ready(Ok(n)) = read_into(Sevens, &mut buf) else {
+            panic!("not ready")
+        };
+        assert_eq!(n, ZEROED_READ_MAX);
+        // SAFETY: the read initialised the first `n` bytes.
+        assert!(buf[..n].iter().all(|b| unsafe { b.assume_init() } == 7));
+    }
+
+    #[test]
+    #[should_panic(expected = "AsyncRead::poll_read returned 17 for a buffer of 16 bytes")]
+    fn a_reader_that_claims_too_much_panics_instead_of_exposing_memory() {
+        let mut buf = [MaybeUninit::uninit(); 16];
+        let _ = read_into(Liar, &mut buf);
+    }
 }

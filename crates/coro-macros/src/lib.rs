@@ -32,6 +32,9 @@
 //! The body stays in an `async fn` with the declared return type, so it is type-checked, and
 //! its errors are reported, exactly as in any `async fn`.
 #![warn(missing_docs, rust_2018_idioms)]
+// docs.rs builds with `--cfg docsrs` on nightly: items behind a cargo feature
+// are then labelled with the feature that enables them.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // The expansion shown above must spell out `fn main` to be what the macro writes.
 #![allow(clippy::needless_doctest_main)]
 

@@ -314,7 +314,9 @@ impl From<Elapsed> for io::Error {
     }
 }
 
-/// Ticks every `period`; the first tick completes at once.
+/// Ticks every `period`; the first tick completes at once. A period too
+/// long to add to the clock (`Duration::MAX`) means "never": one tick,
+/// then none.
 ///
 /// # Panics
 ///
@@ -459,15 +461,20 @@ impl Interval {
         ready!(Pin::new(&mut self.sleep).poll(cx));
         let scheduled = self.sleep.deadline();
         let now = Instant::now();
+        // Every sum saturates to "far future": `interval(Duration::MAX)`
+        // ticks once and then never (issue 16).
+        let after = |base: Instant, periods: u32| {
+            let span = self.period.checked_mul(periods).unwrap_or(Duration::MAX);
+            far_future_saturating(base, span)
+        };
         let next = match self.missed {
-            MissedTickBehavior::Burst => scheduled + self.period,
-            MissedTickBehavior::Delay if now > scheduled + self.period => now + self.period,
-            MissedTickBehavior::Delay => scheduled + self.period,
+            MissedTickBehavior::Burst => after(scheduled, 1),
+            MissedTickBehavior::Delay if now > after(scheduled, 1) => after(now, 1),
+            MissedTickBehavior::Delay => after(scheduled, 1),
             MissedTickBehavior::Skip => {
                 let behind = now.saturating_duration_since(scheduled).as_nanos();
                 let periods = behind / self.period.as_nanos() + 1;
-                let periods = u32::try_from(periods).unwrap_or(u32::MAX);
-                scheduled + self.period * periods
+                after(scheduled, u32::try_from(periods).unwrap_or(u32::MAX))
             }
         };
         self.sleep.reset(next);
@@ -536,7 +543,8 @@ impl Interval {
     /// });
     /// ```
     pub fn reset(&mut self) {
-        self.sleep.reset(Instant::now() + self.period);
+        self.sleep
+            .reset(far_future_saturating(Instant::now(), self.period));
     }
 }
 

@@ -22,6 +22,9 @@
 //!
 //! Most programs use this crate through `coro::net` and `coro::time`.
 #![warn(missing_docs, rust_2018_idioms)]
+// docs.rs builds with `--cfg docsrs` on nightly: items behind a cargo feature
+// are then labelled with the feature that enables them.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(not(loom))]
 mod fallback;

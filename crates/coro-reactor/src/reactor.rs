@@ -159,6 +159,20 @@ impl Reactor {
     /// });
     /// ```
     pub fn new() -> io::Result<Arc<Reactor>> {
+        Reactor::with_waiter(sys::waiter)
+    }
+
+    /// A reactor that waits through `polling`'s portable `wait` and
+    /// `notify` even on Linux: the path macOS and the BSDs take (with
+    /// kqueue), so that the tests here run it on Linux too.
+    #[cfg(test)]
+    fn new_portable() -> io::Result<Arc<Reactor>> {
+        Reactor::with_waiter(|_| sys::portable_waiter())
+    }
+
+    fn with_waiter(
+        waiter: impl FnOnce(&Poller) -> (sys::Notifier, sys::Events),
+    ) -> io::Result<Arc<Reactor>> {
         let poller = Poller::new()?;
         if !poller.supports_edge() {
             return Err(io::Error::new(
@@ -166,7 +180,7 @@ impl Reactor {
                 "coro-reactor needs an edge-triggered OS poller (epoll or kqueue)",
             ));
         }
-        let (notifier, events) = sys::waiter(&poller);
+        let (notifier, events) = waiter(&poller);
         let clock = Clock::new();
         Ok(Arc::new(Reactor {
             poller,
@@ -592,118 +606,4 @@ impl fmt::Debug for Reactor {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{IoSource, Timer};
-    use std::future::poll_fn;
-    use std::io::{Read, Write};
-    use std::os::fd::{AsFd, AsRawFd};
-    use std::os::unix::net::UnixStream;
-    use std::task::Poll;
-
-    fn runtime(reactor: &Arc<Reactor>) -> coro_core::Runtime {
-        coro_core::runtime::Builder::new()
-            .current_thread()
-            .park(reactor.clone())
-            .build()
-            .unwrap()
-    }
-
-    fn pair() -> (UnixStream, UnixStream) {
-        let (a, b) = UnixStream::pair().unwrap();
-        a.set_nonblocking(true).unwrap();
-        (a, b)
-    }
-
-    #[test]
-    fn a_read_waits_for_data_then_wakes() {
-        let reactor = Reactor::new().unwrap();
-        let rt = runtime(&reactor);
-        let (a, mut b) = pair();
-        let got = rt.block_on(async move {
-            let a = IoSource::new(a).unwrap();
-            let writer = std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(5));
-                b.write_all(b"edge").unwrap();
-                b
-            });
-            let mut buf = [0; 4];
-            a.read_with(|mut s| s.read_exact(&mut buf)).await.unwrap();
-            // The edge was consumed; the next read must wait for a new one.
-            let mut b = writer.join().unwrap();
-            b.write_all(b"more").unwrap();
-            let mut more = [0; 4];
-            a.read_with(|mut s| s.read_exact(&mut more)).await.unwrap();
-            [buf, more].concat()
-        });
-        assert_eq!(got, b"edgemore");
-    }
-
-    #[test]
-    fn dropping_a_source_deregisters_it() {
-        let reactor = Reactor::new().unwrap();
-        let rt = runtime(&reactor);
-        rt.block_on(async {
-            let sources: Vec<_> = (0..100).map(|_| IoSource::new(pair().0).unwrap()).collect();
-            assert_eq!(lock(&reactor.sources).slab.len(), 100);
-            drop(sources);
-            assert_eq!(lock(&reactor.sources).slab.len(), 0);
-        });
-    }
-
-    #[test]
-    fn a_reused_slot_gets_a_new_key() {
-        let reactor = Reactor::new().unwrap();
-        let (first, second) = (pair().0, pair().0);
-        let (old_key, _) = reactor.register(first.as_raw_fd()).unwrap();
-        reactor.deregister(first.as_fd(), old_key);
-        let (new_key, _) = reactor.register(second.as_raw_fd()).unwrap();
-        assert_eq!(old_key.index, new_key.index, "the slot is reused");
-        // So an event still in flight for `first` is dropped, not delivered
-        // to `second`.
-        assert_ne!(old_key.encode(), new_key.encode());
-        reactor.deregister(second.as_fd(), new_key);
-    }
-
-    #[test]
-    fn dropped_timers_leave_the_wheel() {
-        let reactor = Reactor::new().unwrap();
-        let rt = runtime(&reactor);
-        rt.block_on(async {
-            let mut timers: Vec<Timer> = (0..1000)
-                .map(|i| Timer::new(Instant::now() + Duration::from_secs(60 + i)))
-                .collect();
-            for timer in &mut timers {
-                let polled = poll_fn(|cx| Poll::Ready(timer.poll_elapsed(cx))).await;
-                assert!(polled.is_pending());
-            }
-            assert_eq!(reactor.timers.pending(), 1000);
-            drop(timers);
-            assert_eq!(reactor.timers.pending(), 0);
-        });
-    }
-
-    #[test]
-    fn after_shutdown_a_source_fails_instead_of_hanging() {
-        let reactor = Reactor::new().unwrap();
-        let rt = runtime(&reactor);
-        let (a, _b) = pair();
-        let source = rt.block_on(async { IoSource::new(a).unwrap() });
-        drop(rt);
-        let error = poll_once_ready(source.read_with(|mut s| s.read(&mut [0; 1])));
-        let error = error.unwrap_err();
-        assert!(error.to_string().contains("shut down"), "{error}");
-    }
-
-    /// A minimal `block_on` for a future that must complete without any
-    /// reactor turning (it only needs to observe state already set).
-    fn poll_once_ready<F: std::future::Future>(future: F) -> F::Output {
-        let mut future = std::pin::pin!(future);
-        let waker = Waker::noop();
-        let mut cx = std::task::Context::from_waker(waker);
-        match future.as_mut().poll(&mut cx) {
-            Poll::Ready(output) => output,
-            Poll::Pending => panic!("the future should have completed at once"),
-        }
-    }
-}
+mod tests;

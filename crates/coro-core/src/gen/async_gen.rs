@@ -162,7 +162,9 @@ where
     ///
     /// # Panics
     ///
-    /// Panics if the generator already completed.
+    /// Panics if the generator already completed. A panic of the body
+    /// propagates, and the generator is then complete (its body was
+    /// dropped; the stream has ended).
     ///
     /// # Examples
     ///

@@ -115,7 +115,7 @@ impl<Y, R> Co<Y, R> {
     pub fn yield_(&self, value: Y) -> YieldFuture<'_, Y, R> {
         YieldFuture {
             co: self,
-            value: Some(value),
+            stage: Stage::Unpolled(value),
         }
     }
 }
@@ -128,6 +128,18 @@ impl<Y, R> fmt::Debug for Co<Y, R> {
 
 /// The future of [`Co::yield_`]: hands the value out on its first poll, and
 /// completes with the resume value on the next.
+///
+/// # Cancellation
+///
+/// Dropping a `YieldFuture` that was polled but has not completed (it lost
+/// a `select`, or a `timeout` ran out) cancels the yield cleanly, and the
+/// body may go on yielding:
+///
+/// * if the generator had not taken the value yet (the body did not
+///   suspend since), the value is withdrawn: it is never yielded, and it is
+///   dropped;
+/// * if the value was already yielded, the value passed to the `resume`
+///   that followed is dropped (nobody is left to return it to).
 ///
 /// # Examples
 ///
@@ -142,11 +154,42 @@ impl<Y, R> fmt::Debug for Co<Y, R> {
 /// assert_eq!(gen.resume(0), GenState::Yielded("first"));
 /// assert_eq!(gen.resume(21), GenState::Complete(42));
 /// ```
+///
+/// A yield that loses a `select` is withdrawn:
+///
+/// ```
+/// use std::pin::pin;
+/// use coro_core::gen::{Co, Gen};
+/// use futures_util::future::{select, Either};
+///
+/// let gen = Gen::new(|co: Co<&str>| async move {
+///     {
+///         let lost = pin!(co.yield_("never seen"));
+///         if let Either::Left(_) = select(lost, std::future::ready(())).await {
+///             unreachable!("the ready future wins");
+///         }
+///     } // the losing `yield_` is dropped: cancelled
+///     co.yield_("seen").await;
+/// });
+/// assert_eq!(gen.collect::<Vec<_>>(), ["seen"]);
+/// ```
 #[must_use = "a value is yielded only when the future is awaited"]
 pub struct YieldFuture<'a, Y, R> {
     co: &'a Co<Y, R>,
-    /// The value until it is handed out.
-    value: Option<Y>,
+    stage: Stage<Y>,
+}
+
+/// Where a [`YieldFuture`] is in its two polls.
+enum Stage<Y> {
+    /// Not polled yet: holds the value.
+    Unpolled(Y),
+    /// The value is in the slot or was taken by the generator; the resume
+    /// value is awaited. Only one future of a body can be here at a time
+    /// (a second one panics on its first poll), so what the slot holds then
+    /// is ours: our value, or the resume value meant for us.
+    HandedOut,
+    /// Returned the resume value.
+    Done,
 }
 
 // The value is moved, never pinned.
@@ -165,13 +208,15 @@ impl<Y, R> Future for YieldFuture<'_, Y, R> {
                  the body it was given to (not after its generator is gone, nor from another task)"
             );
         }
-        match this.value.take() {
-            Some(value) => match slot.next {
+        match mem::replace(&mut this.stage, Stage::HandedOut) {
+            Stage::Unpolled(value) => match slot.next {
                 Next::Empty => {
                     slot.next = Next::Yield(value);
                     Poll::Pending
                 }
                 _ => {
+                    // Not ours to hand out: this future never touched the slot.
+                    this.stage = Stage::Done;
                     drop(slot);
                     panic!(
                         "`Co::yield_` was polled while another `yield_` of the same generator \
@@ -179,14 +224,32 @@ impl<Y, R> Future for YieldFuture<'_, Y, R> {
                     )
                 }
             },
-            None => match mem::replace(&mut slot.next, Next::Empty) {
-                Next::Resume(resumed) => Poll::Ready(resumed),
+            Stage::HandedOut => match mem::replace(&mut slot.next, Next::Empty) {
+                Next::Resume(resumed) => {
+                    this.stage = Stage::Done;
+                    Poll::Ready(resumed)
+                }
                 other => {
                     // Polled again before the generator was resumed.
                     slot.next = other;
                     Poll::Pending
                 }
             },
+            Stage::Done => panic!("`Co::yield_` future polled after it completed"),
+        }
+    }
+}
+
+impl<Y, R> Drop for YieldFuture<'_, Y, R> {
+    fn drop(&mut self) {
+        if let Stage::HandedOut = self.stage {
+            // Cancelled mid-yield: withdraw our value, or drop the resume
+            // value meant for us, so the next `yield_` finds the slot empty
+            // (issue 16: it used to panic "another `yield_` in progress").
+            // Taken out under the lock, dropped after it: a value's
+            // destructor may itself use the generator.
+            let withdrawn = mem::replace(&mut self.co.shared.lock().next, Next::Empty);
+            drop(withdrawn);
         }
     }
 }
@@ -289,22 +352,32 @@ where
     ///
     /// Panics if the body already completed.
     pub(super) fn step(&mut self, resume: Option<R>, cx: &mut Context<'_>) -> Step<Y, C> {
-        let future = self
+        // Taken out while it runs: if the body panics, the unwind drops it
+        // and the generator stays complete, like a Python generator that
+        // raised (issue 16: it used to stay "not complete" and the next
+        // resume hit "`async fn` resumed after panicking"). `activation` is
+        // declared after `future`, so on unwind the slot is deactivated
+        // before the body's destructors run.
+        let mut future = self
             .future
-            .as_mut()
+            .take()
             .expect("resumed a generator that already completed");
         let activation = Activation::start(&self.shared, resume);
         let poll = future.as_mut().poll(cx);
         let next = activation.finish();
         match (poll, next) {
-            (Poll::Ready(output), _) => {
-                // Python frees a finished generator's frame: so do we.
-                self.future = None;
-                Step::Complete(output)
+            // Python frees a finished generator's frame: so do we (`future`
+            // is dropped here).
+            (Poll::Ready(output), _) => Step::Complete(output),
+            (Poll::Pending, next) => {
+                self.future = Some(future);
+                match next {
+                    Next::Yield(value) => Step::Yielded(value),
+                    // Empty, or a resume value nobody took: not suspended
+                    // in `yield_`.
+                    _ => Step::Pending,
+                }
             }
-            (Poll::Pending, Next::Yield(value)) => Step::Yielded(value),
-            // Empty, or a resume value nobody took: not suspended in `yield_`.
-            (Poll::Pending, _) => Step::Pending,
         }
     }
 }

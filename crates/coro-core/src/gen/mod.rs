@@ -132,6 +132,8 @@
 
 mod async_gen;
 mod co;
+#[cfg(test)]
+mod failure_tests;
 mod sync_gen;
 #[cfg(test)]
 mod tests;

@@ -173,7 +173,10 @@ where
     /// * If the body awaited something other than `co.yield_()` that is
     ///   not ready at once: a `Gen` cannot wait for it; use an
     ///   [`AsyncGen`](super::AsyncGen).
-    /// * If the body panics (the panic propagates).
+    /// * If the body panics (the panic propagates). The generator is then
+    ///   complete, like a Python generator that raised: its body was
+    ///   dropped, [`is_complete`](Self::is_complete) is true and the
+    ///   iterator has ended.
     ///
     /// # Examples
     ///

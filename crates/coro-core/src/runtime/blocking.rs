@@ -117,8 +117,8 @@ impl BlockingPool {
         (state.threads, state.idle - state.notified)
     }
 
-    /// Cancels queued tasks and waits for running ones (up to `timeout`).
-    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+    /// Cancels queued tasks and waits for running ones (until `deadline`).
+    pub(crate) fn shutdown(&self, deadline: Option<Instant>) {
         let shared = &self.shared;
         let queued = {
             let mut state = lock(&shared.state);
@@ -132,7 +132,6 @@ impl BlockingPool {
         // Cancels them: their `JoinHandle`s report `is_cancelled()`.
         drop(queued);
 
-        let deadline = timeout.map(|t| Instant::now() + t);
         // Dropped from inside one of our own closures: that thread exits on
         // its own once the closure returns; do not wait for it.
         let own = usize::from(CURRENT_POOL.with(|p| std::ptr::eq(p.get(), Arc::as_ptr(shared))));

@@ -36,7 +36,7 @@ pub use watchdog::BlockingReport;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::loom::Arc;
 use crate::scheduler::{current_thread, multi_thread};
@@ -184,6 +184,10 @@ impl Runtime {
     /// after that (a blocking closure that never returns, a task that never
     /// yields) are left running detached; every idle task is cancelled.
     ///
+    /// `timeout` is one deadline for everything: workers and the blocking
+    /// pool share it, so the call returns after at most `timeout` (plus the
+    /// time to cancel idle tasks), not once per kind of thread.
+    ///
     /// # Examples
     ///
     /// ```
@@ -197,6 +201,28 @@ impl Runtime {
     /// ```
     pub fn shutdown_timeout(self, timeout: Duration) {
         self.shutdown(Some(timeout));
+    }
+
+    /// Shuts the runtime down without waiting for any thread: idle tasks
+    /// are cancelled, and threads busy in a task that does not yield or in
+    /// a blocking closure are left to finish detached. The same as
+    /// `shutdown_timeout(Duration::ZERO)`; use it to leave at once, for
+    /// instance from a signal handler's task, when a blocking closure may
+    /// never return.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = coro_core::Runtime::new().unwrap();
+    /// rt.spawn_blocking(|| std::thread::sleep(Duration::from_secs(60)));
+    /// let start = std::time::Instant::now();
+    /// rt.shutdown_background();
+    /// assert!(start.elapsed() < Duration::from_secs(30));
+    /// ```
+    pub fn shutdown_background(self) {
+        self.shutdown(Some(Duration::ZERO));
     }
 
     /// Runs a blocking closure on the blocking pool; see
@@ -219,11 +245,15 @@ impl Runtime {
     }
 
     fn shutdown(&self, timeout: Option<Duration>) {
+        // One deadline for both stages (issue 16: each used to wait the
+        // whole timeout). A timeout too long to add to the clock means no
+        // deadline at all.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         match &self.handle.inner.scheduler {
             Scheduler::CurrentThread(shared) => shared.shutdown(),
-            Scheduler::MultiThread(shared) => shared.shutdown(timeout),
+            Scheduler::MultiThread(shared) => shared.shutdown(deadline),
         }
-        self.handle.inner.blocking.shutdown(timeout);
+        self.handle.inner.blocking.shutdown(deadline);
         if let Some(watchdog) = &self.handle.inner.watchdog {
             watchdog.stop();
         }

@@ -59,6 +59,8 @@
 //! ```
 
 mod event;
+#[cfg(all(test, loom))]
+mod loom_tests;
 pub mod mpsc;
 pub mod oneshot;
 mod semaphore;

@@ -288,7 +288,7 @@ impl fmt::Display for TryRecvError {
 
 impl Error for TryRecvError {}
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::sync::test_util::{poll_once, poll_with, CountWaker, Drops};

@@ -10,6 +10,7 @@ use std::task::{ready, Context, Poll};
 
 use super::waiters::{WaitList, WakeList};
 use crate::coop;
+use crate::loom::const_unless_loom;
 use crate::sync::spin::{SpinGuard, SpinLock};
 
 /// A counter of permits: [`acquire`](Semaphore::acquire) takes one (waiting
@@ -88,30 +89,32 @@ impl Semaphore {
     /// The most permits a semaphore can hold.
     pub const MAX_PERMITS: usize = usize::MAX >> 3;
 
-    /// Creates a semaphore with `permits` permits. `const`, so it can be a
-    /// `static`.
-    ///
-    /// # Panics
-    ///
-    /// Panics if `permits` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static LIMIT: coro_core::sync::Semaphore = coro_core::sync::Semaphore::new(5);
-    /// assert_eq!(LIMIT.available_permits(), 5);
-    /// ```
-    pub const fn new(permits: usize) -> Self {
-        assert!(
-            permits <= Self::MAX_PERMITS,
-            "a semaphore holds at most MAX_PERMITS permits"
-        );
-        Semaphore {
-            state: SpinLock::new(State {
-                permits,
-                closed: false,
-                waiters: WaitList::new(),
-            }),
+    const_unless_loom! {
+        /// Creates a semaphore with `permits` permits. `const`, so it can be a
+        /// `static`.
+        ///
+        /// # Panics
+        ///
+        /// Panics if `permits` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// static LIMIT: coro_core::sync::Semaphore = coro_core::sync::Semaphore::new(5);
+        /// assert_eq!(LIMIT.available_permits(), 5);
+        /// ```
+        pub fn new(permits: usize) -> Self {
+            assert!(
+                permits <= Self::MAX_PERMITS,
+                "a semaphore holds at most MAX_PERMITS permits"
+            );
+            Semaphore {
+                state: SpinLock::new(State {
+                    permits,
+                    closed: false,
+                    waiters: WaitList::new(),
+                }),
+            }
         }
     }
 
@@ -681,6 +684,9 @@ impl fmt::Display for TryAcquireError {
 
 impl Error for TryAcquireError {}
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
+#[path = "semaphore_model_tests.rs"]
+mod model_tests;
+#[cfg(all(test, not(loom)))]
 #[path = "semaphore_tests.rs"]
 mod tests;

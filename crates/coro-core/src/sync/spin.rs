@@ -30,7 +30,7 @@
 
 use std::ops::{Deref, DerefMut};
 
-use crate::loom::{spin_loop, yield_now, AtomicBool, Ordering, UnsafeCell};
+use crate::loom::{const_unless_loom, spin_loop, yield_now, AtomicBool, Ordering, UnsafeCell};
 
 /// Failed lock rounds spent spinning before each round also yields.
 const SPINS_BEFORE_YIELD: u32 = 64;
@@ -50,22 +50,14 @@ unsafe impl<T: Send> Sync for SpinLock<T> {}
 unsafe impl<T: Send> Send for SpinLock<T> {}
 
 impl<T> SpinLock<T> {
-    /// `const` so that primitives with `const fn new` (`Event`, `Semaphore`)
-    /// can live in statics.
-    #[cfg(not(loom))]
-    pub(crate) const fn new(value: T) -> SpinLock<T> {
-        SpinLock {
-            locked: AtomicBool::new(false),
-            value: UnsafeCell::new(value),
-        }
-    }
-
-    /// loom's cells and atomics cannot be built in a `const fn`.
-    #[cfg(loom)]
-    pub(crate) fn new(value: T) -> SpinLock<T> {
-        SpinLock {
-            locked: AtomicBool::new(false),
-            value: UnsafeCell::new(value),
+    const_unless_loom! {
+        /// `const` so that primitives with `const fn new` (`Event`,
+        /// `Semaphore`) can live in statics.
+        pub(crate) fn new(value: T) -> SpinLock<T> {
+            SpinLock {
+                locked: AtomicBool::new(false),
+                value: UnsafeCell::new(value),
+            }
         }
     }
 

