@@ -189,16 +189,7 @@ fn run(initial: usize, ops: Vec<Op>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 1 } else { 512 },
-        // Miri's isolation forbids the file that records failing cases.
-        failure_persistence: if cfg!(miri) {
-            None
-        } else {
-            ProptestConfig::default().failure_persistence
-        },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::sync::test_util::model_test_config(512))]
 
     #[test]
     fn semaphore_matches_its_sequential_model(

@@ -1,5 +1,6 @@
-//! Helpers for the unit tests of `sync` and `gen`: polling by hand with a
-//! waker that counts its wake-ups, and values that count their drops.
+//! Helpers for the unit tests of `sync`, `gen` and `task`: polling by hand
+//! with a waker that counts its wake-ups, values that count their drops,
+//! and the configuration of the proptest model tests.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -70,5 +71,21 @@ pub(crate) struct Tracked<T> {
 impl<T> Drop for Tracked<T> {
     fn drop(&mut self) {
         self.drops.fetch_add(1, SeqCst);
+    }
+}
+
+/// The proptest configuration of the model tests: `cases` random runs,
+/// and one under Miri (slow), whose isolation also forbids the file that
+/// records failing cases.
+pub(crate) fn model_test_config(cases: u32) -> proptest::test_runner::Config {
+    let default = proptest::test_runner::Config::default();
+    proptest::test_runner::Config {
+        cases: if cfg!(miri) { 1 } else { cases },
+        failure_persistence: if cfg!(miri) {
+            None
+        } else {
+            default.failure_persistence.clone()
+        },
+        ..default
     }
 }

@@ -161,16 +161,7 @@ fn run(ops: Vec<Op>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 1 } else { 256 },
-        // Miri's isolation forbids the file that records failing cases.
-        failure_persistence: if cfg!(miri) {
-            None
-        } else {
-            ProptestConfig::default().failure_persistence
-        },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::sync::test_util::model_test_config(256))]
 
     #[test]
     fn join_set_matches_its_model(ops in proptest::collection::vec(op(), 1..if cfg!(miri) { 40 } else { 80 })) {

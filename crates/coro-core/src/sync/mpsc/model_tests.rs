@@ -287,16 +287,7 @@ fn run(cap: Option<usize>, ops: Vec<Op>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 1 } else { 512 },
-        // Miri's isolation forbids the file that records failing cases.
-        failure_persistence: if cfg!(miri) {
-            None
-        } else {
-            ProptestConfig::default().failure_persistence
-        },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::sync::test_util::model_test_config(512))]
 
     #[test]
     fn channel_matches_its_sequential_model(
