@@ -16,12 +16,12 @@
 
 mod load;
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use coro::io::{AsyncReadExt, AsyncWriteExt};
 use coro::net::TcpStream;
 use futures::future::join;
+use load::chaos::{self, Outcome};
 use load::proxy::{Fault, Proxy};
 use load::{raise_fd_limit, read_echo, uppercase, write_message, Echo, EchoServer, Rng};
 
@@ -33,20 +33,6 @@ const MAX_MESSAGE: u64 = 4096;
 const CUT_RANGE: usize = MESSAGES * MAX_MESSAGE as usize / 2;
 /// The hang guard: every connection must be over by then.
 const DEADLINE: Duration = Duration::from_secs(60);
-
-/// How one connection ended.
-#[derive(Debug, PartialEq, Eq)]
-enum Outcome {
-    /// Every message came back intact.
-    Whole,
-    /// The connection was cut (reset, or EOF before the echo was complete);
-    /// every byte that did come back was right.
-    Cut(String),
-    /// A byte came back wrong: always a failure.
-    Corrupt(String),
-    /// Still running at the deadline: always a failure.
-    Hung,
-}
 
 async fn client(id: u64, proxy: std::net::SocketAddr, seed: u64) -> (Fault, Outcome) {
     let stream = TcpStream::connect(proxy)
@@ -90,16 +76,7 @@ async fn client(id: u64, proxy: std::net::SocketAddr, seed: u64) -> (Fault, Outc
 
 #[test]
 fn echo_server_survives_a_fault_injecting_proxy() {
-    let seed = std::env::var("CORO_CHAOS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            let now = SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap();
-            now.as_nanos() as u64
-        });
-    println!("chaos seed {seed} (replay: CORO_CHAOS_SEED={seed} cargo test --test chaos)");
+    let seed = chaos::seed("cargo test --test chaos");
     // Three descriptors per connection here (client, and both proxy ends).
     raise_fd_limit(3 * CONNECTIONS + 512);
     let mut server = EchoServer::start();
@@ -114,27 +91,11 @@ fn echo_server_survives_a_fault_injecting_proxy() {
     });
     let elapsed = started.elapsed();
 
-    let mut by_fault: BTreeMap<&str, [usize; 2]> = BTreeMap::new();
-    let mut failures = Vec::new();
-    for (id, result) in results.into_iter().enumerate() {
-        let (fault, outcome) = result.expect("a client task panicked");
-        let kind = match fault {
-            Fault::Delay => "delay",
-            Fault::Fragment => "1-byte fragments",
-            Fault::Stall { .. } => "stall",
-            Fault::Reset { .. } => "reset",
-            Fault::HalfClose { .. } => "half-close",
-        };
-        let counts = by_fault.entry(kind).or_default();
-        match &outcome {
-            Outcome::Whole => counts[0] += 1,
-            Outcome::Cut(_) if !fault.keeps_stream() => counts[1] += 1,
-            _ => failures.push(format!("connection {id} ({fault:?}): {outcome:?}")),
-        }
-    }
-    for (kind, [whole, cut]) in &by_fault {
-        println!("{kind:>16}: {whole} whole, {cut} cut");
-    }
+    let failures = chaos::failures(
+        results
+            .into_iter()
+            .map(|result| result.expect("a client task panicked")),
+    );
     println!(
         "{CONNECTIONS} connections through the proxy in {elapsed:.2?}, {} failed",
         failures.len()

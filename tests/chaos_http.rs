@@ -16,11 +16,10 @@
 mod common;
 mod load;
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use common::{example_cargo_args, KillOnDrop};
 use coro::hyper::Io;
@@ -28,6 +27,7 @@ use coro::net::TcpStream;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Bytes;
 use hyper::Request;
+use load::chaos::{self, Outcome};
 use load::proxy::{Fault, Proxy};
 use load::Rng;
 
@@ -40,20 +40,6 @@ const MAX_BODY: u64 = 8192;
 const CUT_RANGE: usize = REQUESTS * MAX_BODY as usize / 2;
 /// The hang guard: every connection must be over by then.
 const DEADLINE: Duration = Duration::from_secs(60);
-
-/// (`PartialEq` also makes the reasons count as read: they are for the
-/// failure messages.)
-#[derive(Debug, PartialEq, Eq)]
-enum Outcome {
-    /// Every body came back intact.
-    Whole,
-    /// The connection was cut: a request failed, nothing came back wrong.
-    Cut(String),
-    /// A complete response body differed from the request's: a failure.
-    Corrupt(String),
-    /// Still running at the deadline: a failure.
-    Hung,
-}
 
 async fn client(id: u64, proxy: std::net::SocketAddr, seed: u64) -> (Fault, Outcome) {
     let stream = TcpStream::connect(proxy)
@@ -138,16 +124,7 @@ fn start_server() -> (KillOnDrop, String, Arc<Mutex<Vec<String>>>) {
 
 #[test]
 fn http_server_survives_a_fault_injecting_proxy() {
-    let seed = std::env::var("CORO_CHAOS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            let now = SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap();
-            now.as_nanos() as u64
-        });
-    println!("chaos seed {seed} (replay: CORO_CHAOS_SEED={seed} cargo test --all-features --test chaos_http)");
+    let seed = chaos::seed("cargo test --all-features --test chaos_http");
     let (mut server, addr, stderr) = start_server();
     let upstream: std::net::SocketAddr = addr.parse().unwrap();
     let proxy = Proxy::start(upstream, seed, CUT_RANGE);
@@ -159,27 +136,11 @@ fn http_server_survives_a_fault_injecting_proxy() {
         coro::task::join_all(clients).await
     });
 
-    let mut by_fault: BTreeMap<&str, [usize; 2]> = BTreeMap::new();
-    let mut failures = Vec::new();
-    for (id, result) in results.into_iter().enumerate() {
-        let (fault, outcome) = result.expect("a client task panicked");
-        let kind = match fault {
-            Fault::Delay => "delay",
-            Fault::Fragment => "1-byte fragments",
-            Fault::Stall { .. } => "stall",
-            Fault::Reset { .. } => "reset",
-            Fault::HalfClose { .. } => "half-close",
-        };
-        let counts = by_fault.entry(kind).or_default();
-        match &outcome {
-            Outcome::Whole => counts[0] += 1,
-            Outcome::Cut(_) if !fault.keeps_stream() => counts[1] += 1,
-            _ => failures.push(format!("connection {id} ({fault:?}): {outcome:?}")),
-        }
-    }
-    for (kind, [whole, cut]) in &by_fault {
-        println!("{kind:>16}: {whole} whole, {cut} cut");
-    }
+    let failures = chaos::failures(
+        results
+            .into_iter()
+            .map(|result| result.expect("a client task panicked")),
+    );
     assert!(
         failures.is_empty(),
         "seed {seed}: {} connections failed:\n{}",

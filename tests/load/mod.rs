@@ -14,6 +14,7 @@
 //! counted against the test process's limit.
 #![allow(dead_code)] // each test crate uses a subset
 
+pub mod chaos;
 pub mod proxy;
 
 use std::io::{self, BufRead, BufReader};
