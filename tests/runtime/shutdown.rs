@@ -187,45 +187,11 @@ fn dropping_a_runtime_while_a_foreign_thread_holds_wakers() {
     }
 }
 
-#[test]
-fn shutdown_timeout_returns_while_a_blocking_task_is_stuck() {
-    for (flavor, rt) in flavors() {
-        let drops = Drops::default();
-        let (started_tx, started_rx) = std_mpsc::channel::<()>();
-        let (release_tx, release_rx) = std_mpsc::channel::<()>();
-        let stuck = rt.spawn_blocking(move || {
-            started_tx.send(()).unwrap();
-            release_rx.recv().unwrap();
-            "released"
-        });
-        let pending = {
-            let guard = drops.guard();
-            rt.spawn(async move {
-                let _guard = guard;
-                std::future::pending::<()>().await
-            })
-        };
-        started_rx.recv().unwrap();
-        no_hang("shutdown_timeout", move || {
-            rt.shutdown_timeout(Duration::from_millis(50));
-        });
-        // Idle tasks were cancelled even though a blocking thread was still busy.
-        assert_eq!(drops.count(), 1, "{flavor}");
-        assert!(futures::executor::block_on(pending)
-            .unwrap_err()
-            .is_cancelled());
-        // Let the stuck thread finish: its closure's result still reaches its handle.
-        release_tx.send(()).unwrap();
-        assert_eq!(
-            futures::executor::block_on(stuck).unwrap(),
-            "released",
-            "{flavor}"
-        );
-    }
-}
-
-#[test]
-fn shutdown_background_cancels_idle_tasks_and_leaves_busy_threads() {
+/// Shuts a runtime down with `shutdown` while one blocking closure waits
+/// for the test and one task is idle: `shutdown` must return anyway, the
+/// idle task must be cancelled, and the blocking closure's result must
+/// still reach its handle once released.
+fn shutdown_returns_while_a_blocking_task_is_stuck(name: &str, shutdown: fn(Runtime)) {
     for (flavor, rt) in flavors() {
         let drops = Drops::default();
         let (started_tx, started_rx) = std_mpsc::channel::<()>();
@@ -245,11 +211,13 @@ fn shutdown_background_cancels_idle_tasks_and_leaves_busy_threads() {
         started_rx.recv().unwrap();
         // Returns although the blocking closure is still waiting for us:
         // it cannot have waited for it.
-        no_hang("shutdown_background", move || rt.shutdown_background());
+        no_hang(name, move || shutdown(rt));
+        // Idle tasks were cancelled even though a blocking thread was still busy.
         assert_eq!(drops.count(), 1, "{flavor}");
         assert!(futures::executor::block_on(pending)
             .unwrap_err()
             .is_cancelled());
+        // Let the stuck thread finish: its closure's result still reaches its handle.
         release_tx.send(()).unwrap();
         assert_eq!(
             futures::executor::block_on(stuck).unwrap(),
@@ -257,6 +225,20 @@ fn shutdown_background_cancels_idle_tasks_and_leaves_busy_threads() {
             "{flavor}"
         );
     }
+}
+
+#[test]
+fn shutdown_timeout_returns_while_a_blocking_task_is_stuck() {
+    shutdown_returns_while_a_blocking_task_is_stuck("shutdown_timeout", |rt| {
+        rt.shutdown_timeout(Duration::from_millis(50))
+    });
+}
+
+#[test]
+fn shutdown_background_cancels_idle_tasks_and_leaves_busy_threads() {
+    shutdown_returns_while_a_blocking_task_is_stuck("shutdown_background", |rt| {
+        rt.shutdown_background()
+    });
 }
 
 #[test]

@@ -10,31 +10,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
-use std::task::{Poll, Wake, Waker};
+use std::task::Poll;
 
 use proptest::prelude::*;
 use proptest::sample::Index;
 
+use super::tests::tagged;
 use super::*;
-
-/// Appends its id to a shared log when woken.
-struct Tagged {
-    id: usize,
-    log: Arc<Mutex<Vec<usize>>>,
-}
-
-impl Wake for Tagged {
-    fn wake(self: Arc<Self>) {
-        self.log.lock().unwrap().push(self.id);
-    }
-}
-
-fn tagged(id: usize, log: &Arc<Mutex<Vec<usize>>>) -> Waker {
-    Waker::from(Arc::new(Tagged {
-        id,
-        log: log.clone(),
-    }))
-}
 
 /// A time relative to the model's `elapsed`: `bits` picks the scale (so
 /// every level of the wheel is hit), `raw` the value within it.

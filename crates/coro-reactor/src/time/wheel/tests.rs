@@ -35,7 +35,8 @@ impl Wake for Tagged {
     }
 }
 
-fn tagged(id: usize, log: &Arc<Mutex<Vec<usize>>>) -> Waker {
+/// A waker that logs `id` when woken (also used by `model_tests.rs`).
+pub(super) fn tagged(id: usize, log: &Arc<Mutex<Vec<usize>>>) -> Waker {
     Waker::from(Arc::new(Tagged {
         id,
         log: log.clone(),
