@@ -6,8 +6,9 @@
 //!
 //! * prints the runtime's metrics (`Handle::metrics()`) once a second;
 //! * prints a task dump (`Handle::dump()`: every task with its id, name,
-//!   spawn site, state, polls and time since its last poll) each time you
-//!   press Enter, and once more at the end;
+//!   spawn site, state, polls and time since its last poll) each time it
+//!   receives `SIGUSR1` (`kill -USR1 PID`; the first line gives the PID),
+//!   and once more at the end, after Ctrl-C, `SIGTERM` or `--seconds`;
 //! * runs one badly behaved task, `sloppy`, that blocks its worker with
 //!   `std::thread::sleep` now and then: the blocking watchdog
 //!   (`Builder::blocking_threshold`, or `CORO_BLOCKING_THRESHOLD_MS`)
@@ -18,7 +19,7 @@
 //! at DEBUG (`--debug` to see them), watchdog reports as WARN events.
 //!
 //! ```text
-//! cargo run --example observe                       # Enter: dump; Ctrl-D or q: stop
+//! cargo run --example observe                       # kill -USR1 PID: dump; Ctrl-C: stop
 //! cargo run --example observe -- --seconds 5 --clients 8
 //! cargo run --example observe --features tracing -- --debug
 //! ```
@@ -26,7 +27,6 @@
 #[path = "common/args.rs"]
 mod args;
 
-use std::io::BufRead;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -35,10 +35,11 @@ use std::time::Duration;
 use coro::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use coro::net::{TcpListener, TcpStream};
 use coro::runtime::Handle;
+use coro::signal::unix::{signal, SignalKind};
 use coro::task::Builder;
 use coro::time::{interval, sleep};
 
-const USAGE: &str = "usage: observe [--seconds N (0: until q or end of input)] [--clients N (4)] \
+const USAGE: &str = "usage: observe [--seconds N (0: until Ctrl-C or SIGTERM)] [--clients N (4)] \
                      [--threshold-ms MS (100)] [--block-ms MS (150)] [--debug]";
 
 fn main() {
@@ -83,10 +84,17 @@ fn main() {
         Builder::new().name("sloppy").spawn(sloppy(block));
 
         let handle = Handle::current();
+        Builder::new()
+            .name("dump on SIGUSR1")
+            .spawn(dump_on_signal(handle.clone()));
+        Builder::new()
+            .name("stop on SIGINT/SIGTERM")
+            .spawn(stop_on_signal(stop.clone()));
+        let pid = std::process::id();
+        println!("pid {pid}: `kill -USR1 {pid}` prints a task dump, Ctrl-C stops");
         let mut tick = interval(Duration::from_secs(1));
         tick.tick().await;
         let mut elapsed = 0;
-        let mut input = None;
         while !stop.load(Ordering::SeqCst) {
             tick.tick().await;
             elapsed += 1;
@@ -100,8 +108,6 @@ fn main() {
                     .sum::<u64>()
             );
             print!("{metrics}");
-            // After the first second, when every task has run: read Enter.
-            input.get_or_insert_with(|| read_input(handle.clone(), stop.clone()));
             if seconds > 0 && elapsed >= seconds {
                 stop.store(true, Ordering::SeqCst);
             }
@@ -111,18 +117,21 @@ fn main() {
     // Dropping the runtime cancels the tasks that are still serving.
 }
 
-/// A thread that prints a dump for each line of input and stops the
-/// program at `q` or end of input.
-fn read_input(handle: Handle, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            match line.as_deref().map(str::trim) {
-                Ok("q") | Err(_) => break,
-                Ok(_) => println!("{}", handle.dump()),
-            }
-        }
-        stop.store(true, Ordering::SeqCst);
-    })
+/// gevent's `print_run_info`, on demand: a dump for every `SIGUSR1`.
+async fn dump_on_signal(handle: Handle) {
+    let mut usr1 = signal(SignalKind::user_defined1()).expect("cannot listen for SIGUSR1");
+    while usr1.recv().await.is_some() {
+        println!("{}", handle.dump());
+    }
+}
+
+/// Ends the metrics loop (and so the program, after a final dump) at the
+/// first Ctrl-C or `SIGTERM`.
+async fn stop_on_signal(stop: Arc<AtomicBool>) {
+    let mut int = signal(SignalKind::interrupt()).expect("cannot listen for SIGINT");
+    let mut term = signal(SignalKind::terminate()).expect("cannot listen for SIGTERM");
+    futures::future::select(Box::pin(int.recv()), Box::pin(term.recv())).await;
+    stop.store(true, Ordering::SeqCst);
 }
 
 async fn accept(listener: TcpListener) {

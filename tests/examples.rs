@@ -47,22 +47,56 @@ fn echo_load_checks_every_reply_and_reports_latency() {
 
 #[test]
 fn observe_prints_metrics_dumps_and_a_watchdog_report() {
-    use std::io::Write;
+    use std::io::{BufRead, BufReader, Read};
     use std::process::Stdio;
 
-    let mut child = common::example_command("observe")
-        .args(["--seconds", "2", "--clients", "3"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("failed to run cargo");
-    // One Enter: a dump, read once the example has run for a second.
-    child.stdin.take().unwrap().write_all(b"\n").unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    // Killed if the test fails before it exits.
+    let mut child = common::KillOnDrop(
+        common::example_command("observe")
+            .args(["--clients", "3"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("failed to run cargo"),
+    );
+    let mut err = child.0.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        err.read_to_string(&mut text).unwrap();
+        text
+    });
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let mut stdout = String::new();
+    let mut read_until = |wanted: &str| loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("observe exited before printing {wanted:?}:\n{stdout}"))
+            .unwrap();
+        stdout.push_str(&line);
+        stdout.push('\n');
+        if line.contains(wanted) {
+            return;
+        }
+    };
+    // SAFETY (both `kill`s): `child` has not been waited for, so its pid
+    // still names the example (`cargo run` execs it in place).
+    let pid = child.0.id() as libc::pid_t;
+    // After the first metrics, every task has run: SIGUSR1 asks for a dump.
+    read_until("[  1 s]");
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGUSR1) }, 0);
+    read_until("task(s) listed");
+    // Ctrl-C: the final dump, then a clean exit.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    read_until("final dump:");
+    for line in lines {
+        stdout.push_str(&line.unwrap());
+        stdout.push('\n');
+    }
+    let status = child.0.wait().unwrap();
+    let stderr = stderr.join().unwrap();
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.starts_with("pid "), "{stdout}");
     // Metrics once a second.
     assert!(
         stdout.contains("[  1 s]") && stdout.contains("worker 1:"),
