@@ -288,6 +288,28 @@ impl Builder {
         self
     }
 
+    /// How long an idle worker of the multi-thread runtime keeps looking
+    /// for work before it sleeps (default 50 µs; `Duration::ZERO`: sleep at
+    /// once). A worker spins only right after running a task, so an idle
+    /// program uses no CPU; see
+    /// [`coro_core::runtime::Builder::spin_before_park`] for the trade-off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = coro::Runtime::builder()
+    ///     .spin_before_park(Duration::from_micros(20))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn spin_before_park(&mut self, spin: Duration) -> &mut Self {
+        self.inner.spin_before_park(spin);
+        self
+    }
+
     /// Caps how many `spawn_blocking` closures run at once (default 512).
     ///
     /// # Panics

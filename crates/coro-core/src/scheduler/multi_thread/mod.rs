@@ -67,6 +67,9 @@ pub(crate) struct Config {
     pub(crate) event_interval: u32,
     pub(crate) global_queue_interval: u32,
     pub(crate) thread_name: String,
+    /// How long a worker that ran out of work keeps looking before it
+    /// sleeps (`worker.rs`, `spin`); zero: it sleeps at once.
+    pub(crate) spin_before_park: Duration,
 }
 
 /// What other threads may touch of a worker.
