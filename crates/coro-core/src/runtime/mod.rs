@@ -29,8 +29,8 @@ mod watchdog_tests;
 pub use builder::Builder;
 pub use dump::{Dump, TaskInfo, TaskState};
 pub use handle::{EnterGuard, Handle};
-pub(crate) use metrics::MetricsStore;
 pub use metrics::RuntimeMetrics;
+pub(crate) use metrics::{MetricsStore, WorkerMetrics};
 pub use watchdog::BlockingReport;
 
 use std::fmt;

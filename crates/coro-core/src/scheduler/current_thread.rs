@@ -128,6 +128,7 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        self.metrics.task_spawned(self.current_worker());
         let owner = TaskOwner::new(self.clone());
         // SAFETY: the bounds above make the future and output `Send`.
         unsafe { spawn_on(owner, future, Locality::Sendable, site) }
@@ -290,7 +291,6 @@ fn run_with_core<F: Future>(
     impl Drop for Release<'_> {
         fn drop(&mut self) {
             RUNNING.with(|r| r.set(self.previous));
-            stats::set_worker(None);
             let core = std::mem::replace(
                 &mut *self.running.core.borrow_mut(),
                 Box::new(Core {
@@ -310,7 +310,7 @@ fn run_with_core<F: Future>(
         }
     }
     let previous = RUNNING.with(|r| r.replace(&running));
-    stats::set_worker(Some(0));
+    let _worker = stats::enter_worker(shared.metrics.worker(0));
     let _release = Release {
         shared,
         running: &running,
@@ -428,6 +428,8 @@ where
              or `#[coro::test]`, or from a task of such a runtime."
         )
     };
+    // On the thread running the scheduler, by the check above.
+    shared.metrics.task_spawned(Some(0));
     // SAFETY: `Locality::ThreadLocal` has no `Send` requirement.
     unsafe { spawn_on(TaskOwner::new(shared), future, Locality::ThreadLocal, site) }
 }

@@ -165,10 +165,11 @@ pub(super) fn run(shared: Arc<Shared>, core: Box<Core>, handle: Handle) {
         core: RefCell::new(None),
     };
     let previous = CURRENT.with(|c| c.replace(&cx));
-    stats::set_worker(Some(cx.index));
+    let worker = stats::enter_worker(cx.shared.metrics.worker(cx.index));
     // The loop resets the budget before each task (`coop::reset_budget`);
     // this scope restores the thread's budget when the worker exits.
     let core = coop::with_budget(|| cx.run(core));
+    drop(worker);
     CURRENT.with(|c| c.set(previous));
     // Dropping queued tasks runs their destructors, which may schedule other
     // tasks; `CURRENT` is cleared and the runtime is shut down, so those are
