@@ -175,9 +175,10 @@ impl Builder {
         self
     }
 
-    /// How long a worker of the multi-thread runtime that has just run out
-    /// of work keeps looking for more (its queue, the other workers',
-    /// ready I/O) before it goes to sleep. Defaults to 50 µs.
+    /// How long a worker that has just run out of work keeps looking for
+    /// more (its queue, ready I/O without blocking, and on the multi-thread
+    /// runtime the other workers' queues) before it goes to sleep. Defaults
+    /// to 50 µs.
     ///
     /// Sleeping and being woken again costs two context switches and, on a
     /// virtual machine, waking a halted vCPU: tens of microseconds that a
@@ -186,8 +187,8 @@ impl Builder {
     /// after it ran a task (never twice in a row without work in between),
     /// so an idle program still uses no CPU. `Duration::ZERO` turns it off
     /// (every worker sleeps as soon as it finds nothing), which suits
-    /// machines shared with other busy programs. The current-thread
-    /// runtime does not spin.
+    /// machines shared with other busy programs. Applies to both flavors:
+    /// the current-thread runtime's thread is its one worker.
     ///
     /// # Examples
     ///
@@ -323,6 +324,7 @@ impl Builder {
                 current_thread::Config {
                     event_interval: self.event_interval,
                     global_queue_interval: self.global_queue_interval,
+                    spin_before_park: self.spin_before_park,
                 },
             )),
             Flavor::MultiThread => {

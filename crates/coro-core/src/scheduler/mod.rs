@@ -15,6 +15,7 @@ pub(crate) mod inject;
 pub(crate) mod multi_thread;
 mod owner;
 pub(crate) mod parker;
+mod spin;
 
 pub(crate) use owner::{Owner, TaskOwner};
 
