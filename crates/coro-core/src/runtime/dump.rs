@@ -243,11 +243,18 @@ impl Handle {
     /// ```
     pub fn dump(&self) -> Dump {
         let owned = match &self.inner.scheduler {
-            Scheduler::CurrentThread(shared) => &shared.owned,
-            Scheduler::MultiThread(shared) => &shared.owned,
+            Scheduler::CurrentThread(shared) => vec![&shared.owned],
+            Scheduler::MultiThread(shared) => vec![&shared.owned],
+            Scheduler::ThreadPerCore(shared) => shared
+                .shards()
+                .iter()
+                .map(|shard| &shard.scheduler.owned)
+                .collect(),
         };
         let mut tasks = Vec::new();
-        owned.for_each(|meta| tasks.push(TaskInfo::of(meta)));
+        for owned in owned {
+            owned.for_each(|meta| tasks.push(TaskInfo::of(meta)));
+        }
         tasks.sort_by_key(TaskInfo::id);
         let metrics = self.metrics();
         let unlisted = metrics.num_alive_tasks().saturating_sub(tasks.len());

@@ -54,6 +54,12 @@ use crate::task::JoinHandle;
 pub(crate) struct Config {
     pub(crate) event_interval: u32,
     pub(crate) global_queue_interval: u32,
+    /// The runtime-wide worker number of the thread running this scheduler:
+    /// its blocking-watchdog slot and the "running on worker N" of a task
+    /// dump. 0 for a current-thread runtime; the shard's index for a shard
+    /// of the thread-per-core runtime (`scheduler/thread_per_core.rs`).
+    /// The scheduler's own `MetricsStore` always has one worker, index 0.
+    pub(crate) worker_index: usize,
 }
 
 pub(crate) struct Shared {
@@ -279,7 +285,11 @@ fn run_with_core<F: Future>(
     let running = Running {
         shared: shared.clone(),
         core: RefCell::new(core),
-        watch: handle.inner.watchdog.as_ref().map(|w| w.worker(0)),
+        watch: handle
+            .inner
+            .watchdog
+            .as_ref()
+            .map(|w| w.worker(shared.config.worker_index)),
     };
     // Puts the core back and clears the thread-local, even on panic.
     struct Release<'a> {
@@ -310,7 +320,7 @@ fn run_with_core<F: Future>(
         }
     }
     let previous = RUNNING.with(|r| r.replace(&running));
-    stats::set_worker(Some(0));
+    stats::set_worker(Some(shared.config.worker_index));
     let _release = Release {
         shared,
         running: &running,
