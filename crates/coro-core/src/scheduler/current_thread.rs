@@ -432,10 +432,11 @@ where
     });
     let Some(shared) = shared else {
         panic!(
-            "`coro::spawn_local` called outside a current-thread runtime. \
-             Local (`!Send`) tasks run on the thread that drives them: call it \
-             inside `coro::block_on`, `#[coro::main(flavor = \"current_thread\")]` \
-             or `#[coro::test]`, or from a task of such a runtime."
+            "`coro::spawn_local` called outside a current-thread runtime or a shard of a \
+             thread-per-core one. Local (`!Send`) tasks run on the thread that drives \
+             them: call it inside `coro::block_on`, `#[coro::main(flavor = \"current_thread\")]` \
+             or `#[coro::test]`, from a task of such a runtime, or from a shard's task \
+             (`Runtime::block_on_each`, `ShardHandle::spawn_local_with`)."
         )
     };
     // SAFETY: `Locality::ThreadLocal` has no `Send` requirement.
