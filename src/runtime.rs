@@ -13,8 +13,8 @@ use std::time::Duration;
 
 pub use coro_core::park::{Park, ThreadPark};
 pub use coro_core::runtime::{
-    current_shard, BlockingReport, Dump, EnterGuard, Handle, RuntimeMetrics, ShardHandle,
-    TaskInfo, TaskState,
+    current_shard, BlockingReport, Dump, EnterGuard, Handle, RuntimeMetrics, ShardHandle, TaskInfo,
+    TaskState,
 };
 
 use crate::task::JoinHandle;
@@ -502,7 +502,10 @@ impl Builder {
                      `multi_thread()`",
                 ));
             }
-            let inner = self.inner.park_factory(coro_reactor::Reactor::new).build()?;
+            let inner = self
+                .inner
+                .park_factory(coro_reactor::Reactor::new)
+                .build()?;
             return Ok(Runtime { inner });
         }
         let reactor = coro_reactor::Reactor::new()?;

@@ -213,8 +213,7 @@ fn valid_args(kind: Kind) -> &'static str {
         Kind::Test => "`flavor`, `worker_threads` and `start_paused`",
     }
 }
-const VALID_FLAVORS: &str =
-    "`\"current_thread\"`, `\"multi_thread\"` and `\"thread_per_core\"`";
+const VALID_FLAVORS: &str = "`\"current_thread\"`, `\"multi_thread\"` and `\"thread_per_core\"`";
 
 fn entry(args: TokenStream2, item: TokenStream2, kind: Kind) -> TokenStream2 {
     // If something is wrong we still emit a function that is as close as possible to what the

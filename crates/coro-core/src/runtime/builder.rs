@@ -314,7 +314,10 @@ impl Builder {
     {
         self.park = Some(ParkSource::Factory(Arc::new(move || {
             let park = make()?;
-            Ok((park.clone() as Arc<dyn Park>, park as Arc<dyn Any + Send + Sync>))
+            Ok((
+                park.clone() as Arc<dyn Park>,
+                park as Arc<dyn Any + Send + Sync>,
+            ))
         })));
         self
     }

@@ -149,7 +149,9 @@ impl Runtime {
             Scheduler::CurrentThread(shared) => {
                 current_thread::block_on(shared, &self.handle, future)
             }
-            Scheduler::MultiThread(shared) => self.block_on_off_workers(future, &shared.block_on_busy),
+            Scheduler::MultiThread(shared) => {
+                self.block_on_off_workers(future, &shared.block_on_busy)
+            }
             Scheduler::ThreadPerCore(shared) => {
                 self.block_on_off_workers(future, &shared.block_on_busy)
             }

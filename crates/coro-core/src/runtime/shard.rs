@@ -276,8 +276,7 @@ impl Handle {
         (0..shards)
             .map(|index| {
                 let make = make.clone();
-                self.shard(index)
-                    .spawn_local_with(move || make(index))
+                self.shard(index).spawn_local_with(move || make(index))
             })
             .collect()
     }

@@ -32,7 +32,10 @@ fn spawns_stay_on_their_shard() {
                 crate::spawn(async {
                     crate::yield_now().await;
                     let nested = crate::spawn(async {
-                        (current_shard(), std::thread::current().name().map(String::from))
+                        (
+                            current_shard(),
+                            std::thread::current().name().map(String::from),
+                        )
                     });
                     nested.await.unwrap()
                 })
@@ -147,7 +150,10 @@ fn spawn_local_with_panics_and_aborts() {
     // The local task is aborted by the outer one's drop; it runs on shard 1.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while dropped_on.lock().unwrap().is_none() {
-        assert!(std::time::Instant::now() < deadline, "local task not dropped");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "local task not dropped"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
     assert_eq!(*dropped_on.lock().unwrap(), Some(Some(1)));
@@ -184,7 +190,11 @@ fn metrics_and_dump_cover_every_shard() {
     // to its loop; the dump lists them whatever shard they are on.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while rt.handle().dump().len() < 2 {
-        assert!(std::time::Instant::now() < deadline, "{}", rt.handle().dump());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            rt.handle().dump()
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
     assert_eq!(metrics.num_alive_tasks(), 2);
@@ -233,7 +243,10 @@ fn shutdown_cancels_each_shards_tasks_on_its_thread() {
     });
     let start = std::time::Instant::now();
     rt.shutdown_timeout(Duration::from_millis(50));
-    assert!(start.elapsed() < Duration::from_secs(10), "waited for the stuck shard");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "waited for the stuck shard"
+    );
     drop(stuck_tx);
 }
 
@@ -315,8 +328,7 @@ fn misuse_panics_with_a_fix() {
     let rt = runtime(1);
     let nested = rt.block_on(rt.handle().shard(0).spawn(async {
         let rt = Runtime::new().unwrap();
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(async {})))
-            .is_err()
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(async {}))).is_err()
     }));
     assert!(nested.unwrap());
     let mt = Builder::new().worker_threads(1).build().unwrap();
@@ -325,9 +337,10 @@ fn misuse_panics_with_a_fix() {
         .downcast::<String>()
         .unwrap();
     assert!(message.contains("thread_per_core()"), "{message}");
-    let out_of_range = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.handle().shard(1)))
-        .unwrap_err()
-        .downcast::<String>()
-        .unwrap();
+    let out_of_range =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.handle().shard(1)))
+            .unwrap_err()
+            .downcast::<String>()
+            .unwrap();
     assert!(out_of_range.contains("1 shard(s)"), "{out_of_range}");
 }

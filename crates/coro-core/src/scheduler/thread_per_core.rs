@@ -117,7 +117,10 @@ pub(crate) fn current_index() -> Option<usize> {
 
 impl Shared {
     pub(crate) fn new(shards: Vec<Shard>, thread_name: String) -> Arc<Shared> {
-        assert!(!shards.is_empty(), "a thread-per-core runtime needs a shard");
+        assert!(
+            !shards.is_empty(),
+            "a thread-per-core runtime needs a shard"
+        );
         Arc::new(Shared {
             shards: shards.into_boxed_slice(),
             next: AtomicUsize::new(0),
@@ -185,7 +188,12 @@ impl Shared {
     }
 
     /// Spawns on shard `index` (checked by the caller).
-    pub(crate) fn spawn_on_shard<F>(&self, index: usize, future: F, site: Site) -> JoinHandle<F::Output>
+    pub(crate) fn spawn_on_shard<F>(
+        &self,
+        index: usize,
+        future: F,
+        site: Site,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -203,13 +211,13 @@ impl Shared {
 
     /// Every shard's driver counters, summed.
     pub(crate) fn driver_metrics(&self) -> DriverMetrics {
-        self.shards
-            .iter()
-            .map(|shard| shard.park.metrics())
-            .fold(DriverMetrics::default(), |sum, m| DriverMetrics {
+        self.shards.iter().map(|shard| shard.park.metrics()).fold(
+            DriverMetrics::default(),
+            |sum, m| DriverMetrics {
                 io_events: sum.io_events + m.io_events,
                 timers_pending: sum.timers_pending + m.timers_pending,
-            })
+            },
+        )
     }
 
     /// Stops every shard; see the module docs. Waits for the shard threads
