@@ -13,7 +13,8 @@ use std::time::Duration;
 
 pub use coro_core::park::{Park, ThreadPark};
 pub use coro_core::runtime::{
-    BlockingReport, Dump, EnterGuard, Handle, RuntimeMetrics, TaskInfo, TaskState,
+    current_shard, BlockingReport, Dump, EnterGuard, Handle, RuntimeMetrics, ShardHandle, TaskInfo,
+    TaskState,
 };
 
 use crate::task::JoinHandle;
@@ -76,6 +77,12 @@ impl Runtime {
     /// Runs `future` to completion on the current thread, with this runtime
     /// current (so `coro::spawn` and `coro::net` work inside it).
     ///
+    /// On a [thread-per-core](Builder::thread_per_core) runtime this thread
+    /// is not a shard: tasks spawned here go to the shards in turn, and
+    /// sockets and timers created here are driven by shard 0's reactor.
+    /// Use [`block_on_each`](Runtime::block_on_each) to run code on the
+    /// shards themselves.
+    ///
     /// # Panics
     ///
     /// Inside a runtime (nested `block_on` would deadlock): use `.await`.
@@ -126,6 +133,40 @@ impl Runtime {
         R: Send + 'static,
     {
         self.inner.spawn_blocking(f)
+    }
+
+    /// Runs `make(index)` on every shard of a thread-per-core runtime, each
+    /// future as a local task of its shard (it need not be `Send`), blocks
+    /// until all finish, and returns their outputs in shard order. A server
+    /// opens one `SO_REUSEPORT` listener per shard this way; see
+    /// [`coro_core::Runtime::block_on_each`].
+    ///
+    /// # Panics
+    ///
+    /// If the runtime is not thread-per-core, inside a runtime, and with
+    /// its payload if one of the futures panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use coro::time::sleep;
+    ///
+    /// let rt = coro::Runtime::builder().thread_per_core().worker_threads(2).build().unwrap();
+    /// let shards = rt.block_on_each(|index| async move {
+    ///     sleep(Duration::from_millis(1)).await; // each shard's own reactor
+    ///     (index, coro::runtime::current_shard())
+    /// });
+    /// assert_eq!(shards, [(0, Some(0)), (1, Some(1))]);
+    /// ```
+    #[track_caller]
+    pub fn block_on_each<M, Fut>(&self, make: M) -> Vec<Fut::Output>
+    where
+        M: Fn(usize) -> Fut + Send + Sync + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
+    {
+        self.inner.block_on_each(make)
     }
 
     /// A clonable handle to spawn onto this runtime from elsewhere.
@@ -206,6 +247,9 @@ impl fmt::Debug for Runtime {
 pub struct Builder {
     inner: coro_core::runtime::Builder,
     start_paused: bool,
+    /// Whether the last flavor chosen is thread-per-core: it gets a
+    /// reactor per shard.
+    thread_per_core: bool,
 }
 
 impl Builder {
@@ -224,6 +268,7 @@ impl Builder {
         Builder {
             inner: coro_core::runtime::Builder::new(),
             start_paused: false,
+            thread_per_core: false,
         }
     }
 
@@ -237,6 +282,7 @@ impl Builder {
     /// ```
     pub fn multi_thread(&mut self) -> &mut Self {
         self.inner.multi_thread();
+        self.thread_per_core = false;
         self
     }
 
@@ -253,10 +299,34 @@ impl Builder {
     /// ```
     pub fn current_thread(&mut self) -> &mut Self {
         self.inner.current_thread();
+        self.thread_per_core = false;
         self
     }
 
-    /// Sets the number of worker threads (default: the number of cores).
+    /// Selects the thread-per-core flavor: one thread per shard
+    /// ([`worker_threads`](Self::worker_threads), default one per core),
+    /// each with its own current-thread scheduler and its own reactor (its
+    /// own epoll instance), and no work stealing. A task stays on the shard
+    /// it was spawned on, `spawn_local` works on every shard, and each
+    /// shard can accept on its own `SO_REUSEPORT` listener
+    /// ([`TcpSocket`](crate::net::TcpSocket)). See
+    /// [`coro_core::runtime::Builder::thread_per_core`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro::Runtime::builder().thread_per_core().worker_threads(2).build().unwrap();
+    /// let on = rt.block_on(rt.handle().shard(1).spawn(async { coro::runtime::current_shard() }));
+    /// assert_eq!(on.unwrap(), Some(1));
+    /// ```
+    pub fn thread_per_core(&mut self) -> &mut Self {
+        self.inner.thread_per_core();
+        self.thread_per_core = true;
+        self
+    }
+
+    /// Sets the number of worker threads, or of shards of a thread-per-core
+    /// runtime (default: the number of cores).
     ///
     /// # Panics
     ///
@@ -330,8 +400,11 @@ impl Builder {
     /// Starts the runtime with its clock paused (virtual time, for tests):
     /// see [`coro::time::pause`](crate::time::pause). Whenever the runtime
     /// is idle, the clock jumps to the next timer, so sleeps end at once
-    /// and in deadline order. Works on both flavors: on the multi-thread
-    /// runtime the clock jumps only when every worker is idle.
+    /// and in deadline order. Works on the current-thread and multi-thread
+    /// flavors: on the multi-thread runtime the clock jumps only when every
+    /// worker is idle. A thread-per-core runtime refuses it (`build` fails
+    /// with `InvalidInput`): each shard has its own clock, and no single
+    /// "idle" moment would make them jump together.
     ///
     /// # Examples
     ///
@@ -403,11 +476,13 @@ impl Builder {
         self
     }
 
-    /// Creates the runtime with a fresh reactor, starting its threads.
+    /// Creates the runtime with a fresh reactor (one per shard for a
+    /// thread-per-core runtime), starting its threads.
     ///
     /// # Errors
     ///
-    /// The OS error if the poller or a thread cannot be created.
+    /// The OS error if a poller or a thread cannot be created;
+    /// `InvalidInput` for `start_paused(true)` with `thread_per_core()`.
     ///
     /// # Examples
     ///
@@ -417,6 +492,21 @@ impl Builder {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
+        if self.thread_per_core {
+            if self.start_paused {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "`start_paused(true)` is not supported on a thread-per-core runtime: each \
+                     shard has its own clock; test virtual time on `current_thread()` or \
+                     `multi_thread()`",
+                ));
+            }
+            let inner = self
+                .inner
+                .park_factory(coro_reactor::Reactor::new)
+                .build()?;
+            return Ok(Runtime { inner });
+        }
         let reactor = coro_reactor::Reactor::new()?;
         if self.start_paused {
             reactor.pause();

@@ -25,9 +25,15 @@ struct Server {
 
 impl Server {
     async fn start(grace_ms: &str) -> Server {
+        Self::start_with(grace_ms, &[]).await
+    }
+
+    /// `start` with more arguments for the server (`--shards N`).
+    async fn start_with(grace_ms: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO"))
             .args(["run", "--quiet", "--example", "echo_server", "--"])
             .args(["--addr", "127.0.0.1:0", "--grace-ms", grace_ms])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -165,6 +171,48 @@ fn sigterm_cancels_connections_still_open_after_the_grace_period() {
             summary,
             "stopped by SIGTERM: served 1 connections; 1 open at the signal: \
              0 finished, 1 cancelled after 200 ms"
+        );
+        assert_eq!(status.code(), Some(0));
+    });
+}
+
+/// With `--shards 2` each shard stops its own listener and drains its own
+/// connections; the summary adds both shards up.
+#[test]
+fn sharded_server_stops_every_shard_and_sums_the_summary() {
+    let rt = coro::Runtime::builder().current_thread().build().unwrap();
+    rt.block_on(async {
+        let mut server = Server::start_with("200", &["--shards", "2"]).await;
+        let mut idle = Vec::new();
+        for i in 0..8 {
+            let mut client = TcpStream::connect(server.addr.as_str()).await.unwrap();
+            let request = format!("client {i}");
+            assert_eq!(
+                round_trip(&mut client, request.as_bytes()).await,
+                request.to_uppercase().as_bytes()
+            );
+            idle.push(client);
+        }
+        server.send(libc::SIGTERM);
+        for _ in 0..2 {
+            let line = server.stderr_line_containing("stopped accepting").await;
+            assert!(line.contains("SIGTERM") && line.contains("shard"), "{line}");
+        }
+        // Nobody closes: each shard cancels its handlers after the grace
+        // period, which closes the connections.
+        for client in &mut idle {
+            let mut buf = [0; 1];
+            let n = timeout(Duration::from_secs(60), client.read(&mut buf))
+                .await
+                .expect("the connection was never closed")
+                .unwrap();
+            assert_eq!(n, 0);
+        }
+        let (summary, status) = server.summary_and_status().await;
+        assert_eq!(
+            summary,
+            "stopped by SIGTERM: served 8 connections; 8 open at the signal: \
+             0 finished, 8 cancelled after 200 ms"
         );
         assert_eq!(status.code(), Some(0));
     });

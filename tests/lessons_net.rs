@@ -31,13 +31,15 @@ fn echo_client_standalone_500_clients_get_their_uppercase_replies() {
     number_in(lines[2], "elapsed: ", " ms");
 }
 
-#[test]
-fn echo_server_and_echo_client_in_two_processes() {
+/// Starts `echo_server` with `server_args` on a free port, runs `echo_client` with `clients`
+/// concurrent clients of `messages` messages each against it (the client checks every reply
+/// byte for byte), and checks that the server reports the connections it served and exits 0.
+fn echo_server_serves_echo_client(server_args: &[&str], clients: usize, messages: usize) {
+    let max = clients.to_string();
+    let mut args = vec!["--addr", "127.0.0.1:0", "--max-connections", max.as_str()];
+    args.extend_from_slice(server_args);
     // Port 0: the OS picks a free port, and the server's first line says which.
-    let (mut server, lines) = spawn_example(
-        "echo_server",
-        &["--addr", "127.0.0.1:0", "--max-connections", "100"],
-    );
+    let (mut server, lines) = spawn_example("echo_server", &args);
     // Generous: the first `cargo run` may have to build the example.
     let first = lines
         .recv_timeout(Duration::from_secs(600))
@@ -52,18 +54,29 @@ fn echo_server_and_echo_client_in_two_processes() {
 
     let out = run_example(
         "echo_client",
-        &["--addr", addr, "--clients", "100", "--messages", "3"],
+        &[
+            "--addr",
+            addr,
+            "--clients",
+            &clients.to_string(),
+            "--messages",
+            &messages.to_string(),
+        ],
     );
     let client_lines: Vec<_> = out.lines().collect();
     assert_eq!(client_lines.len(), 2, "{out}");
-    assert_eq!(client_lines[0], "100 clients: 300 replies ok", "{out}");
+    assert_eq!(
+        client_lines[0],
+        format!("{clients} clients: {} replies ok", clients * messages),
+        "{out}"
+    );
     number_in(client_lines[1], "elapsed: ", " ms");
 
-    // The server stops after its 100 connections.
+    // The server stops after its connections.
     let last = lines
         .recv_timeout(Duration::from_secs(60))
         .expect("echo_server did not report the connections it served");
-    assert_eq!(last, "served 100 connections");
+    assert_eq!(last, format!("served {clients} connections"));
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
         if let Some(status) = server.0.try_wait().unwrap() {
@@ -74,6 +87,18 @@ fn echo_server_and_echo_client_in_two_processes() {
     };
     assert!(status.success(), "echo_server failed: {status}");
     assert!(lines.recv_timeout(Duration::from_secs(10)).is_err());
+}
+
+#[test]
+fn echo_server_and_echo_client_in_two_processes() {
+    echo_server_serves_echo_client(&[], 100, 3);
+}
+
+/// The thread-per-core server: two shards, each accepting on its own `SO_REUSEPORT` listener
+/// of the one announced port; the connection limit counts both shards' connections.
+#[test]
+fn echo_server_with_two_shards_serves_many_concurrent_clients() {
+    echo_server_serves_echo_client(&["--shards", "2"], 400, 5);
 }
 
 #[test]

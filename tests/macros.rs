@@ -67,6 +67,24 @@ async fn arguments_in_any_order() {
     two_tasks_meet().await;
 }
 
+#[coro::test(flavor = "thread_per_core", worker_threads = 2)]
+async fn thread_per_core_flavor_runs_a_scheduler_per_shard() {
+    // The test body is not on a shard; spawns from here go to the shards in turn.
+    assert_eq!(coro::runtime::current_shard(), None);
+    let handle = coro::runtime::Handle::current();
+    assert_eq!(handle.num_shards(), 2);
+    // Two shards, so two tasks can block their threads at once.
+    two_tasks_meet().await;
+    let on: Vec<_> = coro::task::join_all(
+        handle.spawn_on_each_shard(|_| async { coro::runtime::current_shard() }),
+    )
+    .await
+    .into_iter()
+    .map(Result::unwrap)
+    .collect();
+    assert_eq!(on, [Some(0), Some(1)]);
+}
+
 #[coro::test]
 async fn test_returning_result() -> Result<(), Box<dyn Error>> {
     let n: u32 = "7".parse()?;

@@ -59,8 +59,13 @@ use syn::{Attribute, Error, Expr, ExprLit, FnArg, Ident, ItemFn, Lit, Meta, Pat,
 ///
 /// - `flavor = "multi_thread"` (the default) or `flavor = "current_thread"`: the current-thread
 ///   runtime runs every task on the thread that called `main`, like a Python event loop.
-/// - `worker_threads = N` (`N >= 1`): the number of worker threads of the multi-thread runtime.
-///   It cannot be combined with `flavor = "current_thread"`.
+/// - `flavor = "thread_per_core"`: one event loop per core (`Builder::thread_per_core`), each
+///   shard with its own scheduler and reactor and no work stealing. `main`'s body runs on the
+///   calling thread, which is not a shard: tasks it spawns go to the shards in turn; use
+///   `coro::runtime::Handle::current().spawn_on_each_shard(..)` to start work on every shard.
+/// - `worker_threads = N` (`N >= 1`): the number of worker threads of the multi-thread runtime,
+///   or of shards of the thread-per-core one. It cannot be combined with
+///   `flavor = "current_thread"`.
 ///
 /// The macro may also be put on an `async fn` that is not called `main`; it then becomes a
 /// blocking function that runs its body on a fresh runtime each time it is called. `main`
@@ -111,9 +116,10 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Arguments
 ///
-/// - `flavor = "current_thread"` (the default) or `flavor = "multi_thread"`.
-/// - `worker_threads = N` (`N >= 1`): the number of worker threads; it needs
-///   `flavor = "multi_thread"`. Without it the multi-thread runtime has one worker per core.
+/// - `flavor = "current_thread"` (the default), `flavor = "multi_thread"` or
+///   `flavor = "thread_per_core"` (see `#[coro::main]`).
+/// - `worker_threads = N` (`N >= 1`): the number of worker threads (or shards); it needs
+///   `flavor = "multi_thread"` or `"thread_per_core"`. Without it there is one per core.
 ///
 /// Test functions cannot take arguments, and must not carry a `#[test]` attribute of their own
 /// (`#[coro::test]` adds it).
@@ -121,7 +127,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - `start_paused = true`: virtual time. The runtime's clock starts paused, and whenever the
 ///   runtime is idle it jumps to the next timer, so sleeps complete at once and in deadline
 ///   order while `coro::time::Instant::now()` moves by exactly the time slept (see
-///   `coro::time::pause`). Works with both flavors.
+///   `coro::time::pause`). Works with the current-thread and multi-thread flavors; the
+///   thread-per-core one, whose shards each have their own clock, refuses it.
 ///
 /// # Examples
 ///
@@ -181,6 +188,7 @@ impl Kind {
 enum Flavor {
     CurrentThread,
     MultiThread,
+    ThreadPerCore,
 }
 
 struct Config {
@@ -205,7 +213,7 @@ fn valid_args(kind: Kind) -> &'static str {
         Kind::Test => "`flavor`, `worker_threads` and `start_paused`",
     }
 }
-const VALID_FLAVORS: &str = "`\"current_thread\"` and `\"multi_thread\"`";
+const VALID_FLAVORS: &str = "`\"current_thread\"`, `\"multi_thread\"` and `\"thread_per_core\"`";
 
 fn entry(args: TokenStream2, item: TokenStream2, kind: Kind) -> TokenStream2 {
     // If something is wrong we still emit a function that is as close as possible to what the
@@ -352,7 +360,7 @@ fn parse_config(args: TokenStream2, kind: Kind) -> syn::Result<Config> {
     };
     let mut flavor: Option<Flavor> = None;
     let mut worker_threads: Option<(usize, &Meta)> = None;
-    let mut start_paused: Option<bool> = None;
+    let mut start_paused: Option<(bool, &Meta)> = None;
 
     for meta in &metas {
         let name = match meta.path().get_ident() {
@@ -401,7 +409,7 @@ fn parse_config(args: TokenStream2, kind: Kind) -> syn::Result<Config> {
                     continue;
                 }
                 match parse_bool(meta, "start_paused = true") {
-                    Ok(b) => start_paused = Some(b),
+                    Ok(b) => start_paused = Some((b, meta)),
                     Err(e) => push(e),
                 }
             }
@@ -436,12 +444,21 @@ fn parse_config(args: TokenStream2, kind: Kind) -> syn::Result<Config> {
         }
     }
 
+    if let (Some(Flavor::ThreadPerCore), Some((true, meta))) = (flavor, start_paused) {
+        push(Error::new_spanned(
+            meta,
+            "`start_paused` cannot be used with `flavor = \"thread_per_core\"`: each shard has \
+             its own clock; test virtual time with `flavor = \"current_thread\"` or \
+             `\"multi_thread\"`",
+        ));
+    }
+
     match errors {
         Some(e) => Err(e),
         None => Ok(Config {
             flavor: flavor.unwrap_or(kind.default_flavor()),
             worker_threads: worker_threads.map(|(n, _)| n),
-            start_paused: start_paused.unwrap_or(false),
+            start_paused: start_paused.is_some_and(|(b, _)| b),
         }),
     }
 }
@@ -473,6 +490,7 @@ fn parse_flavor(meta: &Meta) -> syn::Result<Flavor> {
         }) => match s.value().as_str() {
             "current_thread" => Ok(Flavor::CurrentThread),
             "multi_thread" => Ok(Flavor::MultiThread),
+            "thread_per_core" => Ok(Flavor::ThreadPerCore),
             other => Err(Error::new_spanned(
                 s,
                 format!("unknown runtime flavor `{other}`; the valid flavors are {VALID_FLAVORS}"),
@@ -561,8 +579,10 @@ fn expand(input: ItemFn, kind: Kind, config: &Config) -> TokenStream2 {
     }
 
     let mut builder = quote!(::coro::Runtime::builder());
-    if config.flavor == Flavor::CurrentThread {
-        builder = quote!(#builder.current_thread());
+    match config.flavor {
+        Flavor::CurrentThread => builder = quote!(#builder.current_thread()),
+        Flavor::ThreadPerCore => builder = quote!(#builder.thread_per_core()),
+        Flavor::MultiThread => {}
     }
     if let Some(n) = config.worker_threads {
         builder = quote!(#builder.worker_threads(#n));

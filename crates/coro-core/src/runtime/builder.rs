@@ -7,8 +7,22 @@ use crate::runtime::blocking::BlockingPool;
 use crate::runtime::watchdog::{self, BlockingReport, Watchdog};
 use crate::runtime::{Handle, HandleInner, Runtime, Scheduler};
 use crate::scheduler::parker::Driver;
-use crate::scheduler::{current_thread, multi_thread};
+use crate::scheduler::{current_thread, multi_thread, thread_per_core};
+use std::any::Any;
 use std::sync::Arc;
+
+/// A driver, and the same object as `Any` (for `Handle::park_as`).
+type ParkPair = (Arc<dyn Park>, Arc<dyn Any + Send + Sync>);
+
+/// Where the runtime's driver(s) come from.
+#[derive(Clone)]
+enum ParkSource {
+    /// One object for the runtime ([`Builder::park`]).
+    One(ParkPair),
+    /// A new object per shard, or one for other flavors
+    /// ([`Builder::park_factory`]).
+    Factory(Arc<dyn Fn() -> io::Result<ParkPair> + Send + Sync>),
+}
 
 /// [`Builder::spin_before_park`]'s default.
 const DEFAULT_SPIN_BEFORE_PARK: Duration = Duration::from_micros(50);
@@ -44,7 +58,7 @@ pub struct Builder {
     event_interval: u32,
     global_queue_interval: u32,
     spin_before_park: Duration,
-    park: Option<(Arc<dyn Park>, Arc<dyn std::any::Any + Send + Sync>)>,
+    park: Option<ParkSource>,
     blocking_threshold: Option<Duration>,
     on_blocking: Option<watchdog::Hook>,
 }
@@ -53,6 +67,7 @@ pub struct Builder {
 enum Flavor {
     CurrentThread,
     MultiThread,
+    ThreadPerCore,
 }
 
 impl Builder {
@@ -113,7 +128,46 @@ impl Builder {
         self
     }
 
-    /// Sets the number of worker threads of a multi-thread runtime. Defaults
+    /// Selects the thread-per-core flavor: one thread per shard (see
+    /// [`worker_threads`](Self::worker_threads)), each running its own
+    /// current-thread scheduler with its own driver (its own epoll instance
+    /// under `coro`), and no work stealing. A task stays on the shard it
+    /// was spawned on: `spawn` from a shard's task queues on that shard,
+    /// [`spawn_local`](crate::spawn_local) works on every shard, and a spawn
+    /// from outside the shards goes to them in turn. Run code on every
+    /// shard with [`Runtime::block_on_each`], on one with
+    /// [`Handle::shard`](crate::runtime::Handle::shard); a task learns its
+    /// shard from [`current_shard`](crate::runtime::current_shard).
+    ///
+    /// This is the shape of monoio and glommio, and of gevent's advice to
+    /// pair coroutines with processes: each core runs its own event loop
+    /// over its own connections (for example, each shard accepting on its
+    /// own `SO_REUSEPORT` listener), so no queue, poller or wake-up is
+    /// shared between cores. Work is not rebalanced: a shard with more
+    /// connections than the others stays busier.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = coro_core::runtime::Builder::new()
+    ///     .thread_per_core()
+    ///     .worker_threads(2)
+    ///     .build()
+    ///     .unwrap();
+    /// let shards = rt.block_on_each(|index| async move {
+    ///     // A `!Send` value is fine: this future never leaves its shard.
+    ///     let local = std::rc::Rc::new(index);
+    ///     coro_core::spawn_local(async move { *local }).await.unwrap()
+    /// });
+    /// assert_eq!(shards, [0, 1]);
+    /// ```
+    pub fn thread_per_core(&mut self) -> &mut Self {
+        self.flavor = Flavor::ThreadPerCore;
+        self
+    }
+
+    /// Sets the number of worker threads of a multi-thread runtime, or of
+    /// shards of a [thread-per-core](Self::thread_per_core) one. Defaults
     /// to the number of CPU cores.
     ///
     /// # Panics
@@ -225,8 +279,96 @@ impl Builder {
     /// # drop(rt);
     /// ```
     pub fn park<P: Park>(&mut self, park: Arc<P>) -> &mut Self {
-        self.park = Some((park.clone(), park));
+        self.park = Some(ParkSource::One((park.clone(), park)));
         self
+    }
+
+    /// Like [`park`](Self::park), but `make` creates the driver: once per
+    /// shard on a [thread-per-core](Self::thread_per_core) runtime (each
+    /// shard sleeps in its own), once for the other flavors. coro's
+    /// facade uses it to give each shard its own reactor. A shard's code
+    /// gets its own shard's object from
+    /// [`Handle::park_as`](crate::runtime::Handle::park_as).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use coro_core::park::ThreadPark;
+    /// use coro_core::runtime::Handle;
+    ///
+    /// let rt = coro_core::runtime::Builder::new()
+    ///     .thread_per_core()
+    ///     .worker_threads(2)
+    ///     .park_factory(|| Ok(Arc::new(ThreadPark::new())))
+    ///     .build()
+    ///     .unwrap();
+    /// let parks = rt.block_on_each(|_| async {
+    ///     Arc::as_ptr(&Handle::current().park_as::<ThreadPark>().unwrap()) as usize
+    /// });
+    /// assert_ne!(parks[0], parks[1], "each shard has its own driver");
+    /// ```
+    pub fn park_factory<P, F>(&mut self, make: F) -> &mut Self
+    where
+        P: Park,
+        F: Fn() -> io::Result<Arc<P>> + Send + Sync + 'static,
+    {
+        self.park = Some(ParkSource::Factory(Arc::new(move || {
+            let park = make()?;
+            Ok((
+                park.clone() as Arc<dyn Park>,
+                park as Arc<dyn Any + Send + Sync>,
+            ))
+        })));
+        self
+    }
+
+    /// The configuration of one current-thread scheduler: the whole
+    /// runtime, or the shard `worker_index` of a thread-per-core one.
+    fn current_thread_config(&self, worker_index: usize) -> current_thread::Config {
+        current_thread::Config {
+            event_interval: self.event_interval,
+            global_queue_interval: self.global_queue_interval,
+            worker_index,
+            spin_before_park: self.spin_before_park,
+        }
+    }
+
+    /// A driver for the runtime, or for one shard.
+    fn make_park(&self) -> io::Result<ParkPair> {
+        match &self.park {
+            None => {
+                let park = Arc::new(ThreadPark::new());
+                Ok((park.clone(), park))
+            }
+            Some(ParkSource::One(pair)) => Ok(pair.clone()),
+            Some(ParkSource::Factory(make)) => make(),
+        }
+    }
+
+    /// The shards of a thread-per-core runtime, each with its own driver.
+    fn build_shards(&self, count: usize) -> io::Result<Arc<thread_per_core::Shared>> {
+        if count > 1 && matches!(self.park, Some(ParkSource::One(_))) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a thread-per-core runtime with more than one shard needs one driver per \
+                 shard (each shard sleeps in its own): use `Builder::park_factory` instead \
+                 of `Builder::park`",
+            ));
+        }
+        let mut shards = Vec::with_capacity(count);
+        for index in 0..count {
+            let (park, park_any) = self.make_park()?;
+            let scheduler = current_thread::Shared::new(
+                Driver::new(park.clone()),
+                self.current_thread_config(index),
+            );
+            shards.push(thread_per_core::Shard::new(scheduler, park, park_any));
+        }
+        Ok(thread_per_core::Shared::new(
+            shards,
+            self.thread_name.clone(),
+        ))
     }
 
     /// Turns the blocking watchdog on: a task that stays inside one poll
@@ -305,10 +447,6 @@ impl Builder {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
-        let (park, park_any) = self.park.clone().unwrap_or_else(|| {
-            let park = Arc::new(ThreadPark::new());
-            (park.clone(), park)
-        });
         let threshold = match self.blocking_threshold {
             Some(threshold) => Some(threshold),
             None => watchdog::threshold_from_env()?,
@@ -317,22 +455,22 @@ impl Builder {
             .on_blocking
             .as_ref()
             .map(|_| watchdog::DEFAULT_THRESHOLD));
-        let driver = Driver::new(park.clone());
-        let scheduler = match self.flavor {
-            Flavor::CurrentThread => Scheduler::CurrentThread(current_thread::Shared::new(
-                driver,
-                current_thread::Config {
-                    event_interval: self.event_interval,
-                    global_queue_interval: self.global_queue_interval,
-                    spin_before_park: self.spin_before_park,
-                },
-            )),
+        let workers = self
+            .worker_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+        let (scheduler, (park, park_any)) = match self.flavor {
+            Flavor::CurrentThread => {
+                let (park, park_any) = self.make_park()?;
+                let scheduler = Scheduler::CurrentThread(current_thread::Shared::new(
+                    Driver::new(park.clone()),
+                    self.current_thread_config(0),
+                ));
+                (scheduler, (park, park_any))
+            }
             Flavor::MultiThread => {
-                let workers = self
-                    .worker_threads
-                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-                Scheduler::MultiThread(multi_thread::Shared::new(
-                    driver,
+                let (park, park_any) = self.make_park()?;
+                let scheduler = Scheduler::MultiThread(multi_thread::Shared::new(
+                    Driver::new(park.clone()),
                     multi_thread::Config {
                         worker_threads: workers,
                         event_interval: self.event_interval,
@@ -340,12 +478,20 @@ impl Builder {
                         thread_name: self.thread_name.clone(),
                         spin_before_park: self.spin_before_park,
                     },
-                ))
+                ));
+                (scheduler, (park, park_any))
+            }
+            Flavor::ThreadPerCore => {
+                let shared = self.build_shards(workers)?;
+                let first = &shared.shards()[0];
+                let pair = (first.park.clone(), first.park_any.clone());
+                (Scheduler::ThreadPerCore(shared), pair)
             }
         };
         let workers = match &scheduler {
             Scheduler::CurrentThread(_) => 1,
             Scheduler::MultiThread(shared) => shared.num_workers(),
+            Scheduler::ThreadPerCore(shared) => shared.shards().len(),
         };
         let watchdog = match threshold {
             Some(threshold) => Some(Watchdog::start(
@@ -369,8 +515,10 @@ impl Builder {
             watchdog,
         });
         let handle = Handle { inner };
-        if let Scheduler::MultiThread(shared) = &handle.inner.scheduler {
-            shared.launch(&handle)?;
+        match &handle.inner.scheduler {
+            Scheduler::CurrentThread(_) => {}
+            Scheduler::MultiThread(shared) => shared.launch(&handle)?,
+            Scheduler::ThreadPerCore(shared) => shared.launch(&handle)?,
         }
         Ok(Runtime { handle })
     }

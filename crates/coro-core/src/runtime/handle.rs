@@ -67,6 +67,10 @@ impl Handle {
 
     /// Spawns a future onto this runtime. Works from any thread.
     ///
+    /// On a thread-per-core runtime the task runs on the calling shard when
+    /// called from one of its shards, else on the shards in turn; see
+    /// [`shard`](Handle::shard) to choose.
+    ///
     /// # Examples
     ///
     /// ```
@@ -92,6 +96,7 @@ impl Handle {
         match &self.inner.scheduler {
             Scheduler::CurrentThread(shared) => shared.spawn(future, site),
             Scheduler::MultiThread(shared) => shared.spawn(future, site),
+            Scheduler::ThreadPerCore(shared) => shared.spawn(future, site),
         }
     }
 
@@ -126,7 +131,9 @@ impl Handle {
     /// Returns the runtime's [`Park`](crate::park::Park) if it is a `P`
     /// (see [`Builder::park`](crate::runtime::Builder::park)). This is how
     /// an I/O driver finds itself from inside a task: coro-reactor asks for
-    /// its reactor here.
+    /// its reactor here. On a thread-per-core runtime each shard has its
+    /// own `Park` ([`Builder::park_factory`](crate::runtime::Builder::park_factory)):
+    /// a shard's code gets its shard's, other threads shard 0's.
     ///
     /// # Examples
     ///
@@ -141,7 +148,11 @@ impl Handle {
     /// });
     /// ```
     pub fn park_as<P: crate::park::Park>(&self) -> Option<std::sync::Arc<P>> {
-        self.inner.park.clone().downcast::<P>().ok()
+        let park = match &self.inner.scheduler {
+            Scheduler::ThreadPerCore(shared) => &shared.home_shard().park_any,
+            _ => &self.inner.park,
+        };
+        park.clone().downcast::<P>().ok()
     }
 
     /// Makes this runtime current on this thread until the guard is dropped,
@@ -170,6 +181,7 @@ impl fmt::Debug for Handle {
         let flavor = match self.inner.scheduler {
             Scheduler::CurrentThread(_) => "current_thread",
             Scheduler::MultiThread(_) => "multi_thread",
+            Scheduler::ThreadPerCore(_) => "thread_per_core",
         };
         f.debug_struct("Handle").field("flavor", &flavor).finish()
     }

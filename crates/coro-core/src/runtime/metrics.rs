@@ -193,10 +193,24 @@ impl Handle {
 }
 
 impl RuntimeMetrics {
-    fn store(&self) -> &MetricsStore {
+    /// Every counter store of the runtime: one, or one per shard.
+    fn stores(&self) -> Vec<&MetricsStore> {
         match &self.handle.inner.scheduler {
-            Scheduler::CurrentThread(shared) => &shared.metrics,
-            Scheduler::MultiThread(shared) => &shared.metrics,
+            Scheduler::CurrentThread(shared) => vec![&shared.metrics],
+            Scheduler::MultiThread(shared) => vec![&shared.metrics],
+            Scheduler::ThreadPerCore(shared) => shared
+                .shards()
+                .iter()
+                .map(|shard| &*shard.scheduler.metrics)
+                .collect(),
+        }
+    }
+
+    /// The driver's counters (every shard's, summed).
+    fn driver(&self) -> crate::park::DriverMetrics {
+        match &self.handle.inner.scheduler {
+            Scheduler::ThreadPerCore(shared) => shared.driver_metrics(),
+            _ => self.handle.inner.park_hook.metrics(),
         }
     }
 
@@ -208,11 +222,16 @@ impl RuntimeMetrics {
             "worker index {index} out of range: this runtime has {workers} worker(s), \
              numbered from 0 (see `num_workers`)"
         );
-        self.store().worker(index)
+        match &self.handle.inner.scheduler {
+            // A shard's store has one worker: the shard's thread.
+            Scheduler::ThreadPerCore(shared) => shared.shards()[index].scheduler.metrics.worker(0),
+            _ => self.stores()[0].worker(index),
+        }
     }
 
     /// Number of worker threads (1 for a current-thread runtime: the thread
-    /// inside `block_on`).
+    /// inside `block_on`; the number of shards for a thread-per-core one,
+    /// whose worker `i` is shard `i`).
     ///
     /// # Examples
     ///
@@ -221,7 +240,7 @@ impl RuntimeMetrics {
     /// assert_eq!(rt.handle().metrics().num_workers(), 3);
     /// ```
     pub fn num_workers(&self) -> usize {
-        self.store().workers.len()
+        self.stores().iter().map(|store| store.workers.len()).sum()
     }
 
     /// Tasks spawned so far (not counting `spawn_blocking`).
@@ -234,7 +253,7 @@ impl RuntimeMetrics {
     /// assert_eq!(rt.handle().metrics().spawned_tasks_count(), 1);
     /// ```
     pub fn spawned_tasks_count(&self) -> u64 {
-        self.store().spawned()
+        self.stores().iter().map(|store| store.spawned()).sum()
     }
 
     /// Tasks spawned and not yet ended (completed, panicked or cancelled).
@@ -250,11 +269,12 @@ impl RuntimeMetrics {
     /// assert_eq!(rt.handle().metrics().num_alive_tasks(), 0);
     /// ```
     pub fn num_alive_tasks(&self) -> usize {
-        let store = self.store();
+        let stores = self.stores();
         // Exits are read first: a task that ends between the two reads is
         // then counted alive rather than making the difference negative.
-        let exited = store.exited();
-        store.spawned().saturating_sub(exited) as usize
+        let exited: u64 = stores.iter().map(|store| store.exited()).sum();
+        let spawned: u64 = stores.iter().map(|store| store.spawned()).sum();
+        spawned.saturating_sub(exited) as usize
     }
 
     /// Times worker `index` polled a task.
@@ -331,7 +351,9 @@ impl RuntimeMetrics {
     pub fn worker_local_queue_depth(&self, index: usize) -> usize {
         let worker = self.worker(index);
         match &self.handle.inner.scheduler {
-            Scheduler::CurrentThread(_) => worker.queue_depth.load(Ordering::Relaxed),
+            Scheduler::CurrentThread(_) | Scheduler::ThreadPerCore(_) => {
+                worker.queue_depth.load(Ordering::Relaxed)
+            }
             Scheduler::MultiThread(shared) => shared.local_queue_depth(index),
         }
     }
@@ -350,6 +372,7 @@ impl RuntimeMetrics {
         match &self.handle.inner.scheduler {
             Scheduler::CurrentThread(shared) => shared.injection_queue_depth(),
             Scheduler::MultiThread(shared) => shared.injection_queue_depth(),
+            Scheduler::ThreadPerCore(shared) => shared.injection_queue_depth(),
         }
     }
 
@@ -392,7 +415,7 @@ impl RuntimeMetrics {
     /// assert_eq!(rt.handle().metrics().io_events_dispatched(), 0);
     /// ```
     pub fn io_events_dispatched(&self) -> u64 {
-        self.handle.inner.park_hook.metrics().io_events
+        self.driver().io_events
     }
 
     /// Timers waiting to fire (0 without a timer driver).
@@ -404,7 +427,7 @@ impl RuntimeMetrics {
     /// assert_eq!(rt.handle().metrics().timers_pending(), 0);
     /// ```
     pub fn timers_pending(&self) -> usize {
-        self.handle.inner.park_hook.metrics().timers_pending
+        self.driver().timers_pending
     }
 }
 

@@ -20,8 +20,11 @@ pub(crate) mod metrics;
 #[cfg(test)]
 mod metrics_tests;
 mod park_thread;
+mod shard;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod thread_per_core_tests;
 pub(crate) mod watchdog;
 #[cfg(test)]
 mod watchdog_tests;
@@ -31,6 +34,7 @@ pub use dump::{Dump, TaskInfo, TaskState};
 pub use handle::{EnterGuard, Handle};
 pub use metrics::RuntimeMetrics;
 pub(crate) use metrics::{MetricsStore, WorkerMetrics};
+pub use shard::{current_shard, ShardHandle};
 pub use watchdog::BlockingReport;
 
 use std::fmt;
@@ -39,19 +43,22 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use crate::loom::Arc;
-use crate::scheduler::{current_thread, multi_thread};
+use crate::scheduler::{current_thread, multi_thread, thread_per_core};
 use crate::task::JoinHandle;
 
 pub(crate) enum Scheduler {
     CurrentThread(Arc<current_thread::Shared>),
     MultiThread(Arc<multi_thread::Shared>),
+    ThreadPerCore(Arc<thread_per_core::Shared>),
 }
 
 pub(crate) struct HandleInner {
     pub(crate) scheduler: Scheduler,
     pub(crate) blocking: blocking::BlockingPool,
     /// The runtime's [`Park`](crate::park::Park), kept as `Any` so that
-    /// [`Handle::park_as`] can hand it back with its concrete type.
+    /// [`Handle::park_as`] can hand it back with its concrete type. On a
+    /// thread-per-core runtime, shard 0's (each shard keeps its own in
+    /// `thread_per_core::Shard`; `park_as` picks the caller's).
     pub(crate) park: std::sync::Arc<dyn std::any::Any + Send + Sync>,
     /// The same object as a `Park`, told when the runtime shuts down.
     pub(crate) park_hook: std::sync::Arc<dyn crate::park::Park>,
@@ -117,6 +124,13 @@ impl Runtime {
     /// every spawned task while it waits; on a multi-thread runtime the
     /// workers do.
     ///
+    /// On a thread-per-core runtime the calling thread is not a shard: the
+    /// future runs here, tasks it spawns go to the shards in turn, and
+    /// sockets and timers it creates itself are driven by shard 0.
+    /// [`spawn_local`](crate::spawn_local) is not available in it; to run
+    /// code *on* the shards use [`block_on_each`](Runtime::block_on_each)
+    /// or [`Handle::shard`].
+    ///
     /// # Panics
     ///
     /// Panics if called from a thread that already runs tasks of a runtime
@@ -136,16 +150,29 @@ impl Runtime {
                 current_thread::block_on(shared, &self.handle, future)
             }
             Scheduler::MultiThread(shared) => {
-                let _driving = context::enter_runtime(&self.handle);
-                let park = &self.handle.inner.park_hook;
-                park_thread::block_on(future, &shared.block_on_busy, || {
-                    // A paused clock may jump now: wake the driver to look.
-                    if park.wants_idle() {
-                        park.unpark();
-                    }
-                })
+                self.block_on_off_workers(future, &shared.block_on_busy)
+            }
+            Scheduler::ThreadPerCore(shared) => {
+                self.block_on_off_workers(future, &shared.block_on_busy)
             }
         }
+    }
+
+    /// `block_on` on a thread that is not one of the runtime's workers.
+    #[track_caller]
+    fn block_on_off_workers<F: Future>(
+        &self,
+        future: F,
+        busy: &std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ) -> F::Output {
+        let _driving = context::enter_runtime(&self.handle);
+        let park = &self.handle.inner.park_hook;
+        park_thread::block_on(future, busy, || {
+            // A paused clock may jump now: wake the driver to look.
+            if park.wants_idle() {
+                park.unpark();
+            }
+        })
     }
 
     /// Spawns a future onto the runtime; see [`Handle::spawn`].
@@ -252,13 +279,17 @@ impl Runtime {
         match &self.handle.inner.scheduler {
             Scheduler::CurrentThread(shared) => shared.shutdown(),
             Scheduler::MultiThread(shared) => shared.shutdown(deadline),
+            Scheduler::ThreadPerCore(shared) => shared.shutdown(deadline),
         }
         self.handle.inner.blocking.shutdown(deadline);
         if let Some(watchdog) = &self.handle.inner.watchdog {
             watchdog.stop();
         }
         // Last: every task is gone, so the driver may release what they left.
-        self.handle.inner.park_hook.shutdown();
+        match &self.handle.inner.scheduler {
+            Scheduler::ThreadPerCore(shared) => shared.shutdown_drivers(),
+            _ => self.handle.inner.park_hook.shutdown(),
+        }
     }
 }
 

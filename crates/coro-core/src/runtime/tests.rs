@@ -286,6 +286,7 @@ fn only_idle_tasks_are_registered() {
     let registered = |rt: &Runtime| match &rt.handle().inner.scheduler {
         Scheduler::CurrentThread(shared) => shared.owned.len(),
         Scheduler::MultiThread(shared) => shared.owned.len(),
+        Scheduler::ThreadPerCore(_) => unreachable!("built as current-thread above"),
     };
     let idle: Vec<_> = (0..5)
         .map(|_| rt.spawn(std::future::pending::<()>()))

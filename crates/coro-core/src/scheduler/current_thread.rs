@@ -56,6 +56,12 @@ use crate::task::JoinHandle;
 pub(crate) struct Config {
     pub(crate) event_interval: u32,
     pub(crate) global_queue_interval: u32,
+    /// The runtime-wide worker number of the thread running this scheduler:
+    /// its blocking-watchdog slot and the "running on worker N" of a task
+    /// dump. 0 for a current-thread runtime; the shard's index for a shard
+    /// of the thread-per-core runtime (`scheduler/thread_per_core.rs`).
+    /// The scheduler's own `MetricsStore` always has one worker, index 0.
+    pub(crate) worker_index: usize,
     /// How long the thread looks for work before it parks (`spin.rs`).
     pub(crate) spin_before_park: Duration,
 }
@@ -284,7 +290,11 @@ fn run_with_core<F: Future>(
     let running = Running {
         shared: shared.clone(),
         core: RefCell::new(core),
-        watch: handle.inner.watchdog.as_ref().map(|w| w.worker(0)),
+        watch: handle
+            .inner
+            .watchdog
+            .as_ref()
+            .map(|w| w.worker(shared.config.worker_index)),
     };
     // Puts the core back and clears the thread-local, even on panic.
     struct Release<'a> {
@@ -447,10 +457,11 @@ where
     });
     let Some(shared) = shared else {
         panic!(
-            "`coro::spawn_local` called outside a current-thread runtime. \
-             Local (`!Send`) tasks run on the thread that drives them: call it \
-             inside `coro::block_on`, `#[coro::main(flavor = \"current_thread\")]` \
-             or `#[coro::test]`, or from a task of such a runtime."
+            "`coro::spawn_local` called outside a current-thread runtime or a shard of a \
+             thread-per-core one. Local (`!Send`) tasks run on the thread that drives \
+             them: call it inside `coro::block_on`, `#[coro::main(flavor = \"current_thread\")]` \
+             or `#[coro::test]`, from a task of such a runtime, or from a shard's task \
+             (`Runtime::block_on_each`, `ShardHandle::spawn_local_with`)."
         )
     };
     // On the thread running the scheduler, by the check above.

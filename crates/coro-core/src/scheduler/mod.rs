@@ -3,6 +3,8 @@
 //! * [`current_thread`]: one thread, the one inside `block_on`, runs every
 //!   task. Cheapest wake-ups, no stealing, supports `spawn_local`.
 //! * [`multi_thread`]: one worker per core with work stealing.
+//! * [`thread_per_core`]: N current-thread schedulers, one per thread, each
+//!   with its own driver; no stealing (a shard is a `current_thread`).
 //!
 //! Both (and the blocking pool) hand tasks to the same [`spawn_on`], so
 //! there is one path from a future to a scheduled task. Each task names its
@@ -16,6 +18,7 @@ pub(crate) mod multi_thread;
 mod owner;
 pub(crate) mod parker;
 mod spin;
+pub(crate) mod thread_per_core;
 
 pub(crate) use owner::{Owner, TaskOwner};
 

@@ -17,7 +17,7 @@
 //! | file | what it holds |
 //! |---|---|
 //! | `addr.rs` | [`ToSocketAddrs`] and [`lookup_host`]: literal addresses parse at once, host names resolve on the blocking pool |
-//! | `tcp/listener.rs`, `tcp/stream.rs` | [`TcpListener`], [`TcpStream`] |
+//! | `tcp/listener.rs`, `tcp/stream.rs`, `tcp/socket.rs` | [`TcpListener`], [`TcpStream`], [`TcpSocket`] (options, `SO_REUSEPORT`, bind before listen or connect) |
 //! | `udp.rs` | [`UdpSocket`] |
 //! | `unix/` | [`UnixListener`], [`UnixStream`], [`UnixDatagram`] |
 //! | `stream_io.rs` | the `AsyncRead`/`AsyncWrite` code shared by both stream types |
@@ -58,7 +58,7 @@ pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use incoming::Incoming;
-pub use tcp::{TcpListener, TcpStream};
+pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 #[cfg(unix)]
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

@@ -87,7 +87,7 @@ cfg_not_atomic_flags! {
 
 /// The listen backlog: how many finished handshakes the kernel queues
 /// before `accept` (capped by `net.core.somaxconn`).
-const BACKLOG: i32 = 1024;
+const BACKLOG: u32 = 1024;
 
 /// A non-blocking stream socket bound to `addr` and listening. IP sockets
 /// get `SO_REUSEADDR` first, as with std and tokio, so that a restarted
@@ -98,8 +98,15 @@ pub(crate) fn listen(domain: Domain, addr: &SockAddr) -> io::Result<Socket> {
         socket.set_reuse_address(true)?;
     }
     socket.bind(addr)?;
-    socket.listen(BACKLOG)?;
+    start_listening(&socket, BACKLOG)?;
     Ok(socket)
+}
+
+/// `listen(backlog)` on a bound (or, for IP, unbound: the kernel picks a
+/// port) socket. A backlog above `i32::MAX` is capped there, as the kernel
+/// caps it at `net.core.somaxconn` anyway.
+pub(crate) fn start_listening(socket: &Socket, backlog: u32) -> io::Result<()> {
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))
 }
 
 /// The IP address of an accepted TCP peer.
@@ -122,7 +129,15 @@ pub(crate) async fn connect<T>(domain: Domain, addr: &SockAddr) -> io::Result<Io
 where
     T: AsFd + From<Socket>,
 {
-    let socket = new_socket(domain, Type::STREAM)?;
+    connect_with(new_socket(domain, Type::STREAM)?, addr).await
+}
+
+/// [`connect`] on a socket the caller made (non-blocking, options set,
+/// maybe bound): `TcpSocket::connect`.
+pub(crate) async fn connect_with<T>(socket: Socket, addr: &SockAddr) -> io::Result<IoSource<T>>
+where
+    T: AsFd + From<Socket>,
+{
     match socket.connect(addr) {
         Ok(()) => {}
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}

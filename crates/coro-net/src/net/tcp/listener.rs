@@ -14,7 +14,7 @@ use std::task::{ready, Context, Poll};
 
 use coro_reactor::IoSource;
 use futures_core::Stream;
-use socket2::{Domain, SockAddr};
+use socket2::{Domain, SockAddr, Socket};
 
 use super::TcpStream;
 use crate::net::addr::{resolve, ToSocketAddrs};
@@ -88,7 +88,15 @@ impl TcpListener {
     }
 
     fn bind_addr(addr: SocketAddr) -> io::Result<TcpListener> {
-        let socket = os::listen(Domain::for_address(addr), &SockAddr::from(addr))?;
+        Self::from_listening(os::listen(
+            Domain::for_address(addr),
+            &SockAddr::from(addr),
+        )?)
+    }
+
+    /// Registers a non-blocking socket that already listens (from
+    /// `bind`, or `TcpSocket::listen`).
+    pub(crate) fn from_listening(socket: Socket) -> io::Result<TcpListener> {
         Ok(TcpListener {
             io: IoSource::new(std::net::TcpListener::from(socket))?,
         })

@@ -1,4 +1,5 @@
-//! TCP: [`TcpListener`] accepts connections, [`TcpStream`] is one, and
+//! TCP: [`TcpListener`] accepts connections, [`TcpStream`] is one,
+//! [`TcpSocket`] configures a socket before it becomes either, and
 //! [`OwnedReadHalf`]/[`OwnedWriteHalf`] are a stream split between two
 //! tasks.
 //!
@@ -7,9 +8,11 @@
 //! `TcpStream`.
 
 mod listener;
+mod socket;
 mod stream;
 
 pub use listener::TcpListener;
+pub use socket::TcpSocket;
 pub use stream::TcpStream;
 
 use crate::net::halves;

@@ -110,6 +110,12 @@ impl TcpStream {
     }
 
     /// Wraps a socket that is already connected and non-blocking (from
+    /// `accept4`), or its registered source (from `TcpSocket::connect`).
+    pub(crate) fn from_io(io: IoSource<std::net::TcpStream>) -> TcpStream {
+        TcpStream { io }
+    }
+
+    /// Wraps a socket that is already connected and non-blocking (from
     /// `accept4`).
     pub(crate) fn from_socket(socket: Socket) -> io::Result<TcpStream> {
         Ok(TcpStream {
