@@ -2,7 +2,7 @@
 //! hyper service on each runtime, one runtime per process.
 //!
 //! ```text
-//! cargo run --release --features hyper --example http_bench_server -- --runtime coro_mt
+//! cargo run --release -p coro-benches --bin http_bench_server -- --runtime coro_mt
 //! ```
 //!
 //! It prints `listening on ADDR`, then serves until stdin closes or says
@@ -22,9 +22,9 @@
 //! connection, and the one service below: `GET /` answers
 //! `Hello, World!`, `POST /echo` collects the body and sends it back.
 
-#[path = "common/args.rs"]
+#[path = "../../examples/common/args.rs"]
 mod args;
-#[path = "common/quit.rs"]
+#[path = "../common/quit.rs"]
 mod quit;
 
 use std::io::{self, Write as _};

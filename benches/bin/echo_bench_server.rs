@@ -1,7 +1,7 @@
 //! The TCP echo server that `bench_report` measures, one runtime per process.
 //!
 //! ```text
-//! cargo run --release --example echo_bench_server -- --runtime coro_mt --addr 127.0.0.1:0
+//! cargo run --release -p coro-benches --bin echo_bench_server -- --runtime coro_mt --addr 127.0.0.1:0
 //! ```
 //!
 //! It prints `listening on ADDR`, then echoes every connection (read what is
@@ -29,12 +29,12 @@
 //! std, tokio and async-io; coro's 1024); the client connects in batches
 //! that stay under it. A stdin thread (idle) exits the process.
 
-#[path = "common/args.rs"]
+#[path = "../../examples/common/args.rs"]
 mod args;
 
-#[path = "common/fd_limit.rs"]
+#[path = "../common/fd_limit.rs"]
 mod fd_limit;
-#[path = "common/quit.rs"]
+#[path = "../common/quit.rs"]
 mod quit;
 
 use std::future::Future;
