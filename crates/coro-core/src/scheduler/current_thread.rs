@@ -376,7 +376,7 @@ fn run_with_core<F: Future>(
             };
             // Before sleeping, look again for a short while: the driver
             // without blocking, then the queues (`spin.rs`).
-            let found = spinner.spin(|| {
+            let found = spinner.spin(shared.parker.driver(), || {
                 shared.parker.driver().poll_now();
                 Ok(has_work().then_some(()))
             });
