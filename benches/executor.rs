@@ -61,6 +61,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Thro
 /// The smallest executor on async-task: the `async_task_floor` variant.
 #[path = "common/floor.rs"]
 mod floor;
+/// `ping_pong`'s `coro_ct_local` variant.
+#[path = "common/local.rs"]
+mod local;
 /// The runtimes, their task operations, and how a future is run on each
 /// (shared with `benches/net.rs` and `bin/bench_report`).
 #[path = "common/runtimes.rs"]
@@ -138,11 +141,7 @@ impl Scenario for PingPong {
             .build()
             .expect("cannot build a coro runtime");
         g.bench_function("coro_ct_local", |b| {
-            b.iter(|| {
-                rt.block_on(workloads::coro_local_ping_pong(
-                    PING_PONG_ROUND_TRIPS as u64,
-                ))
-            })
+            b.iter(|| rt.block_on(local::coro_local_ping_pong(PING_PONG_ROUND_TRIPS as u64)))
         });
     }
 

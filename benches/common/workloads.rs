@@ -3,7 +3,8 @@
 //! this file through `#[path]`, beside `runtimes.rs`, and differ only in
 //! sizes and in how they time a run. (The generic `ping_pong` is not here:
 //! the criterion bench gives every runtime the same channel, the report each
-//! runtime its own, on purpose. Its `coro_ct_local` variant is.)
+//! runtime its own, on purpose; its `coro_ct_local` variant is in
+//! `local.rs`.)
 #![allow(dead_code)] // each includer uses a different part
 
 use crate::runtimes::Spawner;
@@ -52,31 +53,4 @@ fn chain_link<S: Spawner>(s: S, done: async_channel::Sender<()>, remaining: u64)
         let next = s.clone();
         s.spawn_detached(async move { chain_link(next, done, remaining - 1) });
     }
-}
-
-/// `ping_pong` on coro's `!Send` channel (`coro::sync::local`): two
-/// `spawn_local` tasks bounce `round_trips` values over two capacity-1
-/// channels, the pinger checking every reply. Run it with `block_on` on a
-/// current-thread coro runtime (the `coro_ct_local` variant). Not generic
-/// over a `Spawner`: no peer has a channel without atomics. One element =
-/// one message, so a round trip is 2.
-pub async fn coro_local_ping_pong(round_trips: u64) {
-    use coro::sync::local;
-    let (ping_tx, mut ping_rx) = local::channel(1);
-    let (pong_tx, mut pong_rx) = local::channel(1);
-    let echo = coro::spawn_local(async move {
-        while let Some(i) = ping_rx.recv().await {
-            pong_tx.send(i).await.expect("pinger gone");
-        }
-    });
-    let pinger = coro::spawn_local(async move {
-        for i in 0..round_trips {
-            ping_tx.send(i).await.expect("echo gone");
-            let reply = pong_rx.recv().await.expect("echo gone");
-            assert_eq!(reply, i, "echo lost a message");
-        }
-        // Dropping `ping_tx` here ends the echo task's loop.
-    });
-    pinger.await.expect("pinger panicked");
-    echo.await.expect("echo panicked");
 }

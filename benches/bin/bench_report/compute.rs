@@ -35,7 +35,9 @@ use std::time::{Duration, Instant};
 use coro::gen::{Co, Gen, GenState};
 
 use crate::table::{Class, Row};
-use crate::{floor, progress, workloads, Chan, Opts, Runner, Runtimes, SendFut, Spawner, Visit};
+use crate::{
+    floor, local, progress, workloads, Chan, Opts, Runner, Runtimes, SendFut, Spawner, Visit,
+};
 
 /// The baseline row of the task-switch scenarios: the smallest executor on
 /// async-task (`benches/common/floor.rs`).
@@ -308,7 +310,7 @@ fn coro_ct_local(z: &Sizes) -> u64 {
         .current_thread()
         .build()
         .expect("cannot build a coro runtime");
-    rt.block_on(workloads::coro_local_ping_pong(z.ping_pong_messages / 2));
+    rt.block_on(local::coro_local_ping_pong(z.ping_pong_messages / 2));
     z.ping_pong_messages / 2 * 2
 }
 

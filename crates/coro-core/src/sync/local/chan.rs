@@ -64,6 +64,16 @@ impl<T> State<T> {
         self.cap.is_none_or(|cap| self.queue.len() < cap)
     }
 
+    /// A send now would have to wait (the `Full` of `try_send`).
+    fn send_would_wait(&self) -> bool {
+        !self.closed && !self.receiver_waiting && !self.has_room()
+    }
+
+    /// A receive now would have to wait (the `Empty` of `try_recv`).
+    fn recv_would_wait(&self) -> bool {
+        !self.closed && self.queue.is_empty() && self.senders.is_empty()
+    }
+
     /// Delivers `value` without waiting. `Ok(true)`: the receiver was
     /// waiting for it and must be woken.
     fn try_send(&mut self, value: T) -> Result<bool, TrySendError<T>> {
@@ -227,49 +237,73 @@ impl<T> Chan<T> {
 
     /// Polls a send: `value` holds the message until it is delivered or
     /// parked in the waiter slot `key`.
+    ///
+    /// Only completing spends the task's cooperative budget: waiting is
+    /// decided first, with no call into `coop` (ping-pong waits on every
+    /// other poll).
     pub(super) fn poll_send(
         &self,
         cx: &mut Context<'_>,
         value: &mut Option<T>,
         key: &mut Option<usize>,
     ) -> Poll<Result<(), SendError<T>>> {
+        if let Some(k) = *key {
+            return self.poll_blocked_send(cx, k, key);
+        }
+        {
+            let mut state = self.state.borrow_mut();
+            if state.send_would_wait() {
+                *key = Some(state.senders.push_back(cx.waker(), value.take()));
+                return Poll::Pending;
+            }
+        }
         let proceed = ready!(coop::poll_proceed(cx));
-        let mut state = self.state.borrow_mut();
-        let result = match *key {
-            Some(k) if state.senders.is_linked(k) => {
+        let message = value.take().expect("send future polled after completion");
+        let outcome = self.state.borrow_mut().try_send(message);
+        let result = match outcome {
+            Ok(wake_receiver) => {
+                if wake_receiver {
+                    self.wake_receiver();
+                }
+                Ok(())
+            }
+            Err(TrySendError::Closed(message)) => Err(SendError(message)),
+            Err(TrySendError::Full(message)) => {
+                // Not reached: nothing ran since `send_would_wait` said no
+                // but `poll_proceed`, which touches no channel. Were it
+                // reached, polling again would queue this send.
+                *value = Some(message);
+                cx.waker().wake_by_ref();
+                return Poll::Pending; // `proceed` dropped: refunded
+            }
+        };
+        proceed.made_progress();
+        Poll::Ready(result)
+    }
+
+    /// [`poll_send`](Self::poll_send) once the send waits in slot `k`.
+    fn poll_blocked_send(
+        &self,
+        cx: &mut Context<'_>,
+        k: usize,
+        key: &mut Option<usize>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        {
+            let mut state = self.state.borrow_mut();
+            if state.senders.is_linked(k) {
                 state.senders.update_waker(k, cx.waker());
                 return Poll::Pending;
             }
-            Some(k) => {
-                *key = None;
-                // Unlinked: a receive took the value, or `close` woke us.
-                match state.senders.remove(k) {
-                    None => Ok(()),
-                    Some(value) => Err(SendError(value)),
-                }
-            }
-            None => {
-                let message = value.take().expect("send future polled after completion");
-                match state.try_send(message) {
-                    Ok(wake_receiver) => {
-                        drop(state);
-                        if wake_receiver {
-                            self.wake_receiver();
-                        }
-                        proceed.made_progress();
-                        return Poll::Ready(Ok(()));
-                    }
-                    Err(TrySendError::Closed(message)) => Err(SendError(message)),
-                    Err(TrySendError::Full(message)) => {
-                        *key = Some(state.senders.push_back(cx.waker(), Some(message)));
-                        return Poll::Pending;
-                    }
-                }
-            }
-        };
-        drop(state);
+        }
+        let proceed = ready!(coop::poll_proceed(cx));
+        *key = None;
+        // Unlinked: a receive took the value, or `close` woke us.
+        let unsent = self.state.borrow_mut().senders.remove(k);
         proceed.made_progress();
-        Poll::Ready(result)
+        Poll::Ready(match unsent {
+            None => Ok(()),
+            Some(value) => Err(SendError(value)),
+        })
     }
 
     /// Forgets a pending send. The value, if no receive took it, is dropped
@@ -280,30 +314,39 @@ impl<T> Chan<T> {
     }
 
     /// Polls a receive. `waiting` is set while this receive is the one the
-    /// channel will wake, so that dropping it can withdraw it.
+    /// channel will wake, so that dropping it can withdraw it. As for a
+    /// send, only completing spends budget.
     pub(super) fn poll_recv(&self, cx: &mut Context<'_>, waiting: &mut bool) -> Poll<Option<T>> {
-        let proceed = ready!(coop::poll_proceed(cx));
-        let mut state = self.state.borrow_mut();
-        let result = match state.try_recv() {
-            Ok((value, sender)) => {
-                state.receiver_waiting = false;
-                drop(state);
-                wake(sender);
-                Some(value)
-            }
-            Err(TryRecvError::Closed) => {
-                state.receiver_waiting = false;
-                None
-            }
-            Err(TryRecvError::Empty) => {
+        {
+            let mut state = self.state.borrow_mut();
+            if state.recv_would_wait() {
                 state.receiver_waiting = true;
                 drop(state);
                 self.keep_receiver_waker(cx.waker());
                 *waiting = true;
                 return Poll::Pending;
             }
-        };
+        }
+        let proceed = ready!(coop::poll_proceed(cx));
+        // Not waiting any more, whatever comes next.
         *waiting = false;
+        let outcome = {
+            let mut state = self.state.borrow_mut();
+            state.receiver_waiting = false;
+            state.try_recv()
+        };
+        let result = match outcome {
+            Ok((value, sender)) => {
+                wake(sender);
+                Some(value)
+            }
+            Err(TryRecvError::Closed) => None,
+            Err(TryRecvError::Empty) => {
+                // Not reached (see `poll_send`); polling again waits.
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+        };
         proceed.made_progress();
         Poll::Ready(result)
     }
