@@ -20,6 +20,7 @@
 //! | `tokio_ct`   | tokio current-thread scheduler                                   |
 //! | `smol_mt`    | `async_executor::Executor` run by 2 dedicated std threads        |
 //! | `smol_local` | `async_executor::LocalExecutor` run on the bench thread          |
+//! | `coro_ct_local` | `ping_pong` only: coro current-thread scheduler, `coro::sync::local` channels |
 //! | `async_task_floor` | baseline: the smallest executor on async-task, one thread-local FIFO (`common/floor.rs`); not for `spawn_many` |
 //!
 //! Each runtime is built once per group, outside the measured loop. On the
@@ -44,7 +45,9 @@
 //!    Measures cross-task wake-up latency. One element = one message (one
 //!    task switch), so a round trip counts as 2 elements. The
 //!    `async_task_floor` variant uses the floor's own atomic-free channel
-//!    instead: it is the cost of the switches alone.
+//!    instead: it is the cost of the switches alone. The `coro_ct_local`
+//!    variant runs on coro's current-thread scheduler over coro's `!Send`
+//!    channel (`coro::sync::local`), the channel for one-thread programs.
 //! 4. `chained_spawn`: each task spawns the next one, [`CHAINED_SPAWN_DEPTH`]
 //!    deep; the last one signals completion over an `async_channel`. Measures
 //!    spawn-from-a-task plus the latency of getting a freshly spawned task
@@ -58,6 +61,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Thro
 /// The smallest executor on async-task: the `async_task_floor` variant.
 #[path = "common/floor.rs"]
 mod floor;
+/// `ping_pong`'s `coro_ct_local` variant.
+#[path = "common/local.rs"]
+mod local;
 /// The runtimes, their task operations, and how a future is run on each
 /// (shared with `benches/net.rs` and `bin/bench_report`).
 #[path = "common/runtimes.rs"]
@@ -92,6 +98,8 @@ trait Scenario {
     /// The same work on the smallest executor on async-task
     /// (`common/floor.rs`), measured as the `async_task_floor` variant.
     const FLOOR: Option<fn() -> u64> = None;
+    /// Variants of this scenario only, measured after the six runtimes.
+    fn extra_variants(_g: &mut BenchmarkGroup<'_, WallTime>) {}
 }
 
 struct SpawnMany;
@@ -124,6 +132,18 @@ impl Scenario for PingPong {
     const NAME: &'static str = "ping_pong";
     const ELEMENTS: u64 = 2 * PING_PONG_ROUND_TRIPS as u64;
     const FLOOR: Option<fn() -> u64> = Some(|| floor::ping_pong(PING_PONG_ROUND_TRIPS as u64));
+
+    /// `coro_ct_local`: coro's own one-thread channel on its current-thread
+    /// scheduler.
+    fn extra_variants(g: &mut BenchmarkGroup<'_, WallTime>) {
+        let rt = coro::Runtime::builder()
+            .current_thread()
+            .build()
+            .expect("cannot build a coro runtime");
+        g.bench_function("coro_ct_local", |b| {
+            b.iter(|| rt.block_on(local::coro_local_ping_pong(PING_PONG_ROUND_TRIPS as u64)))
+        });
+    }
 
     async fn run<S: Spawner>(s: S) {
         let (ping_tx, ping_rx) = async_channel::bounded::<usize>(1);
@@ -181,6 +201,7 @@ fn scenario<Sc: Scenario>(c: &mut Criterion) {
     variant::<Sc, TokioRt<false>>(&mut g);
     variant::<Sc, SmolMt>(&mut g);
     variant::<Sc, SmolLocal>(&mut g);
+    Sc::extra_variants(&mut g);
     if let Some(floor) = Sc::FLOOR {
         g.bench_function("async_task_floor", |b| b.iter(floor));
     }

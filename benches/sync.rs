@@ -11,13 +11,19 @@
 //! (`async_channel::bounded(1)`, smol's) and `tokio_mpsc`
 //! (`tokio::sync::mpsc::channel(1)`, which works under any executor).
 //! Groups `channel_ping_pong_ct` and `channel_ping_pong_mt` use the
-//! current-thread and the 2-worker multi-thread runtime. One element = one
-//! message, so a round trip is 2 elements.
+//! current-thread and the 2-worker multi-thread runtime; the current-thread
+//! group also has `coro_local` (`coro::sync::local::channel(1)`, the `!Send`
+//! channel for tasks of one thread, between two `spawn_local` tasks). One
+//! element = one message, so a round trip is 2 elements.
 
 use std::future::Future;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+/// The `coro_local` variant.
+#[path = "common/local.rs"]
+mod local;
 
 const ROUND_TRIPS: usize = 100_000;
 
@@ -93,9 +99,16 @@ async fn ping_pong<C: Channel>() {
     echo.await.expect("echo task failed");
 }
 
-fn group(c: &mut Criterion, name: &str, rt: coro::Runtime) {
+/// One group on `rt`; `one_thread`: `rt` is a current-thread runtime, which
+/// can also run the `!Send` channel.
+fn group(c: &mut Criterion, name: &str, rt: coro::Runtime, one_thread: bool) {
     let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(2 * ROUND_TRIPS as u64));
+    if one_thread {
+        group.bench_function("coro_local", |b| {
+            b.iter(|| rt.block_on(local::coro_local_ping_pong(ROUND_TRIPS as u64)))
+        });
+    }
     group.bench_function("coro_mpsc", |b| {
         b.iter(|| rt.block_on(rt.spawn(ping_pong::<CoroMpsc>())))
     });
@@ -110,9 +123,9 @@ fn group(c: &mut Criterion, name: &str, rt: coro::Runtime) {
 
 fn channel_ping_pong(c: &mut Criterion) {
     let ct = coro::Runtime::builder().current_thread().build().unwrap();
-    group(c, "channel_ping_pong_ct", ct);
+    group(c, "channel_ping_pong_ct", ct, true);
     let mt = coro::Runtime::builder().worker_threads(2).build().unwrap();
-    group(c, "channel_ping_pong_mt", mt);
+    group(c, "channel_ping_pong_mt", mt, false);
 }
 
 criterion_group! {

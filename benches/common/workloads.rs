@@ -1,9 +1,10 @@
 //! The task workloads that both executor comparisons run, written once:
 //! `benches/executor.rs` (criterion) and `bin/bench_report` include
 //! this file through `#[path]`, beside `runtimes.rs`, and differ only in
-//! sizes and in how they time a run. (`ping_pong` is not here: the criterion
-//! bench gives every runtime the same channel, the report each runtime its
-//! own, on purpose.)
+//! sizes and in how they time a run. (The generic `ping_pong` is not here:
+//! the criterion bench gives every runtime the same channel, the report each
+//! runtime its own, on purpose; its `coro_ct_local` variant is in
+//! `local.rs`.)
 #![allow(dead_code)] // each includer uses a different part
 
 use crate::runtimes::Spawner;

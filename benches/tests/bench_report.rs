@@ -84,7 +84,7 @@ fn bench_report_quick_prints_every_row() {
     }
     expected[2]
         .1
-        .extend(["coro_ct_slot", "coro_ct_slot_send_bound"]);
+        .extend(["coro_ct_local", "coro_ct_slot", "coro_ct_slot_send_bound"]);
     expected.push(("gen_resume", vec!["coro_gen", "plain_loop"]));
 
     for (scenario, runtimes) in &expected {
@@ -105,7 +105,8 @@ fn bench_report_quick_prints_every_row() {
             if MT.contains(runtime) && runtime.starts_with("coro") {
                 assert!(cells[5].contains("(vs tokio_mt)") || cells[5].contains("(vs smol_mt)"));
             }
-            if CT.contains(runtime) && runtime.starts_with("coro") {
+            if (CT.contains(runtime) || *runtime == "coro_ct_local") && runtime.starts_with("coro")
+            {
                 assert!(cells[5].contains("(vs tokio_ct)") || cells[5].contains("(vs smol_local)"));
             }
         }

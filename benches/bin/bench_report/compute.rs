@@ -8,6 +8,10 @@
 //! | `gen_resume`    | 1_000_000 `Gen::resume` of the producer/consumer lesson       | ns/resume     |
 //! | `chained_spawn` | each task spawns the next, 100_000 deep                       | ns/link       |
 //!
+//! `ping_pong` also has `coro_ct_local`: coro's current-thread scheduler
+//! over coro's `!Send` channel (`coro::sync::local`), ranked with the
+//! current-thread rows.
+//!
 //! Baselines (the physical limit): `box_pin_poll` for `spawn_many` (box a
 //! trivial future, poll it once with a no-op waker, drop it),
 //! `async_task_floor` for `yield_many`, `ping_pong` and `chained_spawn`
@@ -31,7 +35,9 @@ use std::time::{Duration, Instant};
 use coro::gen::{Co, Gen, GenState};
 
 use crate::table::{Class, Row};
-use crate::{floor, progress, workloads, Chan, Opts, Runner, Runtimes, SendFut, Spawner, Visit};
+use crate::{
+    floor, local, progress, workloads, Chan, Opts, Runner, Runtimes, SendFut, Spawner, Visit,
+};
 
 /// The baseline row of the task-switch scenarios: the smallest executor on
 /// async-task (`benches/common/floor.rs`).
@@ -280,6 +286,7 @@ impl Scenario for PingPong {
             (FLOOR, Class::Baseline, |z| {
                 floor::ping_pong(z.ping_pong_messages / 2)
             }),
+            ("coro_ct_local", Class::CurrentThread, coro_ct_local),
             ("coro_ct_slot", Class::Baseline, coro_ct_slot),
             (
                 "coro_ct_slot_send_bound",
@@ -292,6 +299,19 @@ impl Scenario for PingPong {
     fn value(elapsed: Duration, elements: u64) -> f64 {
         elements as f64 / elapsed.as_secs_f64() / 1e6
     }
+}
+
+/// `ping_pong` over coro's `!Send` channel (`coro::sync::local`) on coro's
+/// current-thread scheduler: what a one-thread coro program gets, ranked
+/// against the peers' current-thread rows (their own, `Send`, channels:
+/// neither tokio nor smol has one without atomics).
+fn coro_ct_local(z: &Sizes) -> u64 {
+    let rt = coro::Runtime::builder()
+        .current_thread()
+        .build()
+        .expect("cannot build a coro runtime");
+    rt.block_on(local::coro_local_ping_pong(z.ping_pong_messages / 2));
+    z.ping_pong_messages / 2 * 2
 }
 
 /// The floor's `ping_pong` (its atomic-free channel) on coro's

@@ -145,6 +145,9 @@ pub fn progress(msg: &str) {
 /// The smallest executor on async-task: the baseline of task switches.
 #[path = "../../common/floor.rs"]
 mod floor;
+/// `ping_pong` over coro's `!Send` channel (the `coro_ct_local` row).
+#[path = "../../common/local.rs"]
+mod local;
 /// The runtimes and what a scenario does on them (shared with
 /// `benches/net.rs`).
 #[path = "../../common/runtimes.rs"]

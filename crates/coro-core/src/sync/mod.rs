@@ -4,13 +4,15 @@
 //! |---|---|---|
 //! | [`mpsc::channel`]`(0)` | generator `send` | hand values over one at a time, sender and receiver in step |
 //! | [`mpsc::channel`]`(n)`, [`mpsc::unbounded`] | `queue.Queue`, gevent's `Queue` | pass work between tasks, many producers and consumers |
+//! | [`local::channel`]`(0)`, [`local::channel`]`(n)`, [`local::unbounded`] | greenlet `switch`, a queue between greenlets of one hub | the same between tasks of one thread, with no atomics |
 //! | [`oneshot`] | `AsyncResult`, a greenlet's `value` | send one answer back |
 //! | [`Event`] | `gevent.event.Event` | let many tasks wait until something happened |
 //! | [`Semaphore`] | `threading.Semaphore`, `gevent.pool.Pool(n)` | bound how many tasks do something at once |
 //!
 //! They work with any executor (they only use the task's waker) and across
 //! threads: every type here is `Send + Sync` when the values it carries are
-//! `Send`. All futures are cancel-safe: dropping one while it waits leaves
+//! `Send`, except [`local`]'s channels, which stay on the thread that made
+//! them (`spawn_local` tasks, a current-thread runtime) and need no lock. All futures are cancel-safe: dropping one while it waits leaves
 //! the primitive as if it had never been called (a [`Semaphore`] permit or
 //! an mpsc message already granted to it is passed on, not lost).
 //!
@@ -59,6 +61,7 @@
 //! ```
 
 mod event;
+pub mod local;
 #[cfg(all(test, loom))]
 mod loom_tests;
 pub mod mpsc;
