@@ -358,9 +358,8 @@ impl Builder {
         self
     }
 
-    /// How long an idle worker of the multi-thread runtime keeps looking
-    /// for work before it sleeps (default 50 µs; `Duration::ZERO`: sleep at
-    /// once). A worker spins only right after running a task, so an idle
+    /// How long a worker that ran out of work keeps looking for more
+    /// before it sleeps (default 50 µs; `Duration::ZERO`: sleep at once). A worker spins only right after running a task, so an idle
     /// program uses no CPU; see
     /// [`coro_core::runtime::Builder::spin_before_park`] for the trade-off.
     ///

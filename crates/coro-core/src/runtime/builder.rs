@@ -229,9 +229,10 @@ impl Builder {
         self
     }
 
-    /// How long a worker of the multi-thread runtime that has just run out
-    /// of work keeps looking for more (its queue, the other workers',
-    /// ready I/O) before it goes to sleep. Defaults to 50 µs.
+    /// How long a worker that has just run out of work keeps looking for
+    /// more (its queue, ready I/O without blocking, and on the multi-thread
+    /// runtime the other workers' queues) before it goes to sleep. Defaults
+    /// to 50 µs.
     ///
     /// Sleeping and being woken again costs two context switches and, on a
     /// virtual machine, waking a halted vCPU: tens of microseconds that a
@@ -240,8 +241,8 @@ impl Builder {
     /// after it ran a task (never twice in a row without work in between),
     /// so an idle program still uses no CPU. `Duration::ZERO` turns it off
     /// (every worker sleeps as soon as it finds nothing), which suits
-    /// machines shared with other busy programs. The current-thread
-    /// runtime does not spin.
+    /// machines shared with other busy programs. Applies to both flavors:
+    /// the current-thread runtime's thread is its one worker.
     ///
     /// # Examples
     ///
@@ -334,6 +335,17 @@ impl Builder {
         }
     }
 
+    /// The settings of a current-thread scheduler: the runtime's, or shard
+    /// `worker_index`'s.
+    fn current_thread_config(&self, worker_index: usize) -> current_thread::Config {
+        current_thread::Config {
+            event_interval: self.event_interval,
+            global_queue_interval: self.global_queue_interval,
+            spin_before_park: self.spin_before_park,
+            worker_index,
+        }
+    }
+
     /// The shards of a thread-per-core runtime, each with its own driver.
     fn build_shards(&self, count: usize) -> io::Result<Arc<thread_per_core::Shared>> {
         if count > 1 && matches!(self.park, Some(ParkSource::One(_))) {
@@ -349,11 +361,7 @@ impl Builder {
             let (park, park_any) = self.make_park()?;
             let scheduler = current_thread::Shared::new(
                 Driver::new(park.clone()),
-                current_thread::Config {
-                    event_interval: self.event_interval,
-                    global_queue_interval: self.global_queue_interval,
-                    worker_index: index,
-                },
+                self.current_thread_config(index),
             );
             shards.push(thread_per_core::Shard::new(scheduler, park, park_any));
         }
@@ -455,11 +463,7 @@ impl Builder {
                 let (park, park_any) = self.make_park()?;
                 let scheduler = Scheduler::CurrentThread(current_thread::Shared::new(
                     Driver::new(park.clone()),
-                    current_thread::Config {
-                        event_interval: self.event_interval,
-                        global_queue_interval: self.global_queue_interval,
-                        worker_index: 0,
-                    },
+                    self.current_thread_config(0),
                 ));
                 (scheduler, (park, park_any))
             }

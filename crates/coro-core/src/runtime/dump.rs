@@ -22,7 +22,6 @@ use std::time::Duration;
 
 use crate::runtime::{Handle, RuntimeMetrics, Scheduler};
 use crate::task::harness::TaskMeta;
-use crate::task::stats::Activity;
 use crate::task::Id;
 
 /// What a task was doing when the dump was taken.
@@ -91,12 +90,16 @@ pub struct TaskInfo {
 }
 
 impl TaskInfo {
-    fn of(meta: &TaskMeta) -> TaskInfo {
+    /// `running`: the task each worker polls (`MetricsStore::running_tasks`).
+    fn of(meta: &TaskMeta, running: &[*const TaskMeta]) -> TaskInfo {
         let stats = meta.stats();
-        let state = match stats.activity() {
-            Activity::Scheduled => TaskState::Scheduled,
-            Activity::Running(worker) => TaskState::Running { worker },
-            Activity::Idle => TaskState::Idle,
+        let worker = running.iter().position(|&task| std::ptr::eq(task, meta));
+        let state = if worker.is_some() {
+            TaskState::Running { worker }
+        } else if stats.is_scheduled() {
+            TaskState::Scheduled
+        } else {
+            TaskState::Idle
         };
         let (polls, since_last_poll) = stats.polls();
         TaskInfo {
@@ -242,18 +245,24 @@ impl Handle {
     /// assert_eq!(dump.len(), 0);
     /// ```
     pub fn dump(&self) -> Dump {
-        let owned = match &self.inner.scheduler {
-            Scheduler::CurrentThread(shared) => vec![&shared.owned],
-            Scheduler::MultiThread(shared) => vec![&shared.owned],
+        // Each registry with its counters; a shard's store has one worker,
+        // so the running slots, concatenated, are indexed by worker (shard).
+        let registries = match &self.inner.scheduler {
+            Scheduler::CurrentThread(shared) => vec![(&shared.owned, &*shared.metrics)],
+            Scheduler::MultiThread(shared) => vec![(&shared.owned, &*shared.metrics)],
             Scheduler::ThreadPerCore(shared) => shared
                 .shards()
                 .iter()
-                .map(|shard| &shard.scheduler.owned)
+                .map(|shard| (&shard.scheduler.owned, &*shard.scheduler.metrics))
                 .collect(),
         };
+        let running: Vec<_> = registries
+            .iter()
+            .flat_map(|(_, store)| store.running_tasks())
+            .collect();
         let mut tasks = Vec::new();
-        for owned in owned {
-            owned.for_each(|meta| tasks.push(TaskInfo::of(meta)));
+        for (owned, _) in registries {
+            owned.for_each(|meta| tasks.push(TaskInfo::of(meta, &running)));
         }
         tasks.sort_by_key(TaskInfo::id);
         let metrics = self.metrics();

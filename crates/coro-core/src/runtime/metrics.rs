@@ -28,9 +28,10 @@
 //! [`Park::metrics`]: crate::park::Park::metrics
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use crate::runtime::{Handle, Scheduler};
+use crate::task::harness::TaskMeta;
 
 /// A count written by one thread only.
 #[derive(Default)]
@@ -69,6 +70,9 @@ pub(crate) struct WorkerMetrics {
     /// Current-thread scheduler only: its queue's length after the last
     /// batch of tasks.
     pub(crate) queue_depth: AtomicUsize,
+    /// The task the worker is polling, null between polls: written by
+    /// `task/stats.rs`'s `Polling`, read by the task dump.
+    pub(crate) running: AtomicPtr<TaskMeta>,
 }
 
 /// Spawns and exits seen on threads that are not workers.
@@ -95,6 +99,16 @@ impl MetricsStore {
 
     pub(crate) fn worker(&self, index: usize) -> &WorkerMetrics {
         &self.workers[index]
+    }
+
+    /// The task each worker is polling (null: none), by worker index. Only
+    /// compared with other addresses, never dereferenced: the task may end
+    /// right after the load.
+    pub(crate) fn running_tasks(&self) -> Vec<*const TaskMeta> {
+        self.workers
+            .iter()
+            .map(|w| w.running.load(Ordering::Relaxed).cast_const())
+            .collect()
     }
 
     /// Counts a spawn made on worker `on` (`None`: not on a worker).

@@ -32,8 +32,8 @@ mod watchdog_tests;
 pub use builder::Builder;
 pub use dump::{Dump, TaskInfo, TaskState};
 pub use handle::{EnterGuard, Handle};
-pub(crate) use metrics::MetricsStore;
 pub use metrics::RuntimeMetrics;
+pub(crate) use metrics::{MetricsStore, WorkerMetrics};
 pub use shard::{current_shard, ShardHandle};
 pub use watchdog::BlockingReport;
 

@@ -37,6 +37,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
+use std::time::Duration;
 
 use crate::coop;
 use crate::loom::{lock, Arc};
@@ -44,6 +45,7 @@ use crate::runtime::watchdog::WorkerWatch;
 use crate::runtime::{context, Handle, MetricsStore};
 use crate::scheduler::inject::{release_spare, Inject};
 use crate::scheduler::parker::{Driver, Parker};
+use crate::scheduler::spin::Spinner;
 use crate::scheduler::{self, spawn_on, TaskOwner};
 use crate::task::harness::{cancel, Locality, Runnable};
 use crate::task::id::Site;
@@ -54,11 +56,13 @@ use crate::task::JoinHandle;
 pub(crate) struct Config {
     pub(crate) event_interval: u32,
     pub(crate) global_queue_interval: u32,
-    /// The runtime-wide worker number of the thread running this scheduler:
-    /// its blocking-watchdog slot and the "running on worker N" of a task
-    /// dump. 0 for a current-thread runtime; the shard's index for a shard
-    /// of the thread-per-core runtime (`scheduler/thread_per_core.rs`).
-    /// The scheduler's own `MetricsStore` always has one worker, index 0.
+    /// How long the thread looks for work before it parks (`spin.rs`).
+    pub(crate) spin_before_park: Duration,
+    /// The runtime-wide worker number of the thread running this scheduler,
+    /// its blocking-watchdog slot: 0 for a current-thread runtime, the
+    /// shard's index for a shard of the thread-per-core runtime
+    /// (`scheduler/thread_per_core.rs`). The scheduler's own `MetricsStore`
+    /// always has one worker, index 0.
     pub(crate) worker_index: usize,
 }
 
@@ -134,6 +138,7 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        self.metrics.task_spawned(self.current_worker());
         let owner = TaskOwner::new(self.clone());
         // SAFETY: the bounds above make the future and output `Send`.
         unsafe { spawn_on(owner, future, Locality::Sendable, site) }
@@ -300,7 +305,6 @@ fn run_with_core<F: Future>(
     impl Drop for Release<'_> {
         fn drop(&mut self) {
             RUNNING.with(|r| r.set(self.previous));
-            stats::set_worker(None);
             let core = std::mem::replace(
                 &mut *self.running.core.borrow_mut(),
                 Box::new(Core {
@@ -320,7 +324,7 @@ fn run_with_core<F: Future>(
         }
     }
     let previous = RUNNING.with(|r| r.replace(&running));
-    stats::set_worker(Some(shared.config.worker_index));
+    let _worker = stats::enter_worker(shared.metrics.worker(0));
     let _release = Release {
         shared,
         running: &running,
@@ -342,6 +346,7 @@ fn run_with_core<F: Future>(
     // non-blocking driver poll, so that neither a self-waking main future
     // nor a stream of tasks can keep I/O and timers from being dispatched.
     let mut until_driver = config.event_interval;
+    let mut spinner = Spinner::new(config.spin_before_park);
     coop::with_budget(|| loop {
         if main_waker.woken.swap(false, Ordering::AcqRel) {
             coop::reset_budget();
@@ -349,8 +354,13 @@ fn run_with_core<F: Future>(
                 return output;
             }
             until_driver = until_driver.saturating_sub(1);
+            spinner.arm();
         }
+        let budget = until_driver;
         until_driver = running.run_tasks(until_driver);
+        if until_driver < budget {
+            spinner.arm();
+        }
         if until_driver == 0 {
             // Busy: let the driver dispatch I/O and timers without blocking.
             stats::refresh_clock();
@@ -359,6 +369,21 @@ fn run_with_core<F: Future>(
         } else if main_waker.woken.load(Ordering::Acquire) {
             // Our future is ready to make progress; poll it before parking.
         } else if running.core.borrow().queue.is_empty() && shared.inject.is_empty() {
+            let has_work = || {
+                !running.core.borrow().queue.is_empty()
+                    || !shared.inject.is_empty()
+                    || main_waker.woken.load(Ordering::Acquire)
+            };
+            // Before sleeping, look again for a short while: the driver
+            // without blocking, then the queues (`spin.rs`).
+            let found = spinner.spin(|| {
+                shared.parker.driver().poll_now();
+                Ok(has_work().then_some(()))
+            });
+            if found.is_some() {
+                until_driver = config.event_interval;
+                continue;
+            }
             shared.metrics.worker(0).parks.incr();
             let idle = || {
                 shared.inject.is_empty()
@@ -439,6 +464,8 @@ where
              (`Runtime::block_on_each`, `ShardHandle::spawn_local_with`)."
         )
     };
+    // On the thread running the scheduler, by the check above.
+    shared.metrics.task_spawned(Some(0));
     // SAFETY: `Locality::ThreadLocal` has no `Send` requirement.
     unsafe { spawn_on(TaskOwner::new(shared), future, Locality::ThreadLocal, site) }
 }

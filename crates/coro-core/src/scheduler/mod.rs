@@ -17,6 +17,7 @@ pub(crate) mod inject;
 pub(crate) mod multi_thread;
 mod owner;
 pub(crate) mod parker;
+mod spin;
 pub(crate) mod thread_per_core;
 
 pub(crate) use owner::{Owner, TaskOwner};

@@ -30,14 +30,14 @@ use crate::loom::{AtomicU64, Ordering};
 use crate::scheduler::{schedule, TaskOwner};
 use crate::task::id::{Id, LazyId, Site};
 use crate::task::registry::OwnedTasks;
-use crate::task::stats::{Polling, TaskStats};
+use crate::task::stats::{self, Polling, TaskStats};
 use crate::task::{JoinError, JoinHandle};
 use crate::trace::{self, TaskSpan};
 
 /// A task as the schedulers see it.
 pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
 
-/// The header async-task stores beside each task: 48 bytes.
+/// The header async-task stores beside each task: 40 bytes.
 ///
 /// It is also what makes the schedule function zero-sized. async-task keeps
 /// the schedule function inside the task allocation, and when that function
@@ -210,18 +210,21 @@ pin_project! {
     impl<F> PinnedDrop for Harness<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
+            // SAFETY: see the `Send` impl.
+            let meta = unsafe { this.meta.as_ref() };
             if this.future.is_some() {
+                // Cancelled without a last poll (aborted while queued,
+                // dropped at shutdown, never polled): counted here; a task
+                // that ended in a poll was counted there.
                 trace::cancelled(this.span);
+                if let Some((metrics, worker)) = meta.owner.metrics() {
+                    metrics.task_exited(worker);
+                }
             }
             // Cancelled by the scheduler (shutdown): nobody can receive a
             // panic from the destructor, and letting it unwind into
             // async-task would abort the process, so it is swallowed.
             let _ = drop_future(this.future);
-            // SAFETY: see the `Send` impl.
-            let meta = unsafe { this.meta.as_ref() };
-            if let Some((metrics, worker)) = meta.owner.metrics() {
-                metrics.task_exited(worker);
-            }
             if *this.registered {
                 if let Some(owned) = meta.owned() {
                     owned.deregister(meta);
@@ -240,6 +243,24 @@ impl<F: Future> Future for Harness<F> {
     type Output = Result<F::Output, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let poll = self.poll_user_future(cx);
+        if poll.is_ready() {
+            // The user's future is gone (completed, panicked, aborted):
+            // the task has ended, on this worker.
+            stats::count_exit_here();
+        }
+        poll
+    }
+}
+
+impl<F: Future> Harness<F> {
+    /// Polls the user's future, turning a panic or an abort into a
+    /// `JoinError`; once it returns `Ready` the future has been dropped.
+    #[inline]
+    fn poll_user_future(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<F::Output, JoinError>> {
         let mut this = self.project();
         // SAFETY: see the `Send` impl.
         let meta = unsafe { this.meta.as_ref() };
@@ -309,7 +330,9 @@ pub(crate) enum Locality {
 }
 
 /// Creates a task owned by `owner`. The caller schedules the returned
-/// `Runnable` (or drops it, which cancels the task).
+/// `Runnable` (or drops it, which cancels the task), and counts the spawn
+/// in its metrics (it knows its scheduler's type; looking it up from
+/// `owner` here would cost a downcast per spawn).
 ///
 /// # Safety
 /// With `Locality::Sendable` the caller must ensure `F: Send` and
@@ -325,9 +348,6 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    if let Some((metrics, worker)) = owner.metrics() {
-        metrics.task_spawned(worker);
-    }
     let builder = Builder::new().metadata(TaskMeta::new(owner, &locality, site));
     let wrap = |meta: &TaskMeta| {
         let span = trace::task_span(meta);
@@ -375,7 +395,7 @@ mod tests {
     /// costs"): a field added here grows every task of every program.
     #[test]
     fn task_header_stays_small() {
-        assert_eq!(size_of::<TaskMeta>(), 48);
+        assert_eq!(size_of::<TaskMeta>(), 40);
         assert_eq!(size_of::<JoinError>(), 8);
         assert_eq!(size_of::<Result<(), JoinError>>(), 8);
         // async-task's output slot, with its own panic-propagation layer.

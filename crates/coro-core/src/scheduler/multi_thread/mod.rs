@@ -161,6 +161,7 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        self.metrics.task_spawned(self.current_worker());
         let owner = TaskOwner::new(self.clone());
         // SAFETY: the bounds above make the future and output `Send`.
         unsafe { spawn_on(owner, future, Locality::Sendable, site) }

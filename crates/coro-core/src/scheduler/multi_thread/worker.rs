@@ -9,7 +9,6 @@
 //! beyond the queue's own.
 
 use std::cell::{Cell, RefCell};
-use std::time::Instant;
 
 use crate::coop;
 use crate::loom::Arc;
@@ -17,17 +16,12 @@ use crate::runtime::watchdog::WorkerWatch;
 use crate::runtime::{context, Handle};
 use crate::scheduler;
 use crate::scheduler::multi_thread::{queue, Shared};
+use crate::scheduler::spin::Spinner;
 use crate::task::harness::Runnable;
 use crate::task::stats;
 
 /// How many times in a row the LIFO slot may bypass the queue.
 const MAX_LIFO_POLLS_PER_TICK: usize = 3;
-
-/// `spin_loop` hints between two looks for work while spinning: long
-/// enough that a spinner does not hammer the cache lines it reads (the
-/// victims' queue heads, the injection queue's length, the driver's lock),
-/// short enough (~1 µs) that work is picked up soon after it appears.
-const PAUSES_PER_LOOK: u32 = 64;
 
 pub(crate) struct Core {
     index: usize,
@@ -38,8 +32,6 @@ pub(crate) struct Core {
     until_maintenance: u32,
     until_global: u32,
     is_searching: bool,
-    /// Whether the worker ran a task since it last spun (see `spin`).
-    ran_since_spin: bool,
     rand: FastRand,
     /// Reused buffer for refills from the injection queue: the batch is
     /// taken under the queue's lock and pushed locally after releasing it
@@ -56,7 +48,6 @@ impl Core {
             until_maintenance: 0,
             until_global: 0,
             is_searching: false,
-            ran_since_spin: false,
             rand: FastRand::new(index as u64 + 1),
             refill: Vec::new(),
         }
@@ -77,6 +68,8 @@ struct Context {
     /// The worker's index, also in `Core`, here so that it can be read
     /// while the core is borrowed.
     index: usize,
+    /// Whether and how long to look for work before parking (`spin.rs`).
+    spinner: Cell<Spinner>,
     /// `Some` while a task runs or the worker sleeps in the driver.
     core: RefCell<Option<Box<Core>>>,
 }
@@ -157,18 +150,21 @@ pub(super) fn run(shared: Arc<Shared>, core: Box<Core>, handle: Handle) {
     let _runtime = context::enter_runtime(&handle);
     let handle = handle.clone();
     let watch = handle.inner.watchdog.as_ref().map(|w| w.worker(core.index));
+    let spinner = Spinner::new(shared.config.spin_before_park);
     let cx = Context {
         shared,
         handle,
         watch,
         index: core.index,
+        spinner: Cell::new(spinner),
         core: RefCell::new(None),
     };
     let previous = CURRENT.with(|c| c.replace(&cx));
-    stats::set_worker(Some(cx.index));
+    let worker = stats::enter_worker(cx.shared.metrics.worker(cx.index));
     // The loop resets the budget before each task (`coop::reset_budget`);
     // this scope restores the thread's budget when the worker exits.
     let core = coop::with_budget(|| cx.run(core));
+    drop(worker);
     CURRENT.with(|c| c.set(previous));
     // Dropping queued tasks runs their destructors, which may schedule other
     // tasks; `CURRENT` is cleared and the runtime is shut down, so those are
@@ -283,7 +279,7 @@ impl Context {
 
     fn run_task(&self, mut core: Box<Core>, task: Runnable) -> Box<Core> {
         let shared = &*self.shared;
-        core.ran_since_spin = true;
+        self.arm_spinner();
         if core.is_searching {
             core.is_searching = false;
             // The last searcher found work: there may be more, so hand the
@@ -335,45 +331,37 @@ impl Context {
             .expect("core is in the context")
     }
 
-    /// Keeps looking for work for up to `spin_before_park` before the worker
-    /// goes to sleep, and returns the task it found.
-    ///
-    /// Sleeping and being woken costs two context switches, a futex call on
-    /// the waking side and, on a virtual machine, a halted vCPU to wake
-    /// (tens of microseconds). A worker that has just run out of work is
-    /// likely to get more soon (the next request on a connection, the next
-    /// batch from a spawning worker), so it first looks again for a short
-    /// while: its own queue, the driver (without blocking, when no other
-    /// worker holds it), the other workers' queues and the injection queue.
-    /// While it spins it stays unparked and usually searching, so a worker
-    /// that pushes work wakes nobody: the spinner takes it.
-    ///
-    /// Only after running a task: a worker whose last spin found nothing
-    /// sleeps at once, so an idle runtime does not burn CPU on every timer
-    /// tick or spurious wake-up.
-    fn spin(&self, mut core: Box<Core>) -> (Box<Core>, Option<Runnable>) {
+    /// The worker ran a task: it may spin the next time it runs dry.
+    #[inline]
+    fn arm_spinner(&self) {
+        let mut spinner = self.spinner.get();
+        spinner.arm();
+        self.spinner.set(spinner);
+    }
+
+    /// Before parking, keeps looking for work for a short while
+    /// (`scheduler/spin.rs`): its own queue, the driver without blocking
+    /// (events it dispatches land in this worker's queue), the other
+    /// workers' queues, the injection queue. While it spins the worker is
+    /// unparked and usually searching, so a worker that pushes work wakes
+    /// nobody: the spinner takes it.
+    fn spin(&self, core: Box<Core>) -> (Box<Core>, Option<Runnable>) {
         let shared = &*self.shared;
-        let limit = shared.config.spin_before_park;
-        if limit.is_zero() || !std::mem::take(&mut core.ran_since_spin) {
-            return (core, None);
-        }
-        let deadline = Instant::now() + limit;
-        loop {
-            for _ in 0..PAUSES_PER_LOOK {
-                std::hint::spin_loop();
+        let mut spinner = self.spinner.get();
+        let mut slot = Some(core);
+        let found = spinner.spin(|| {
+            if shared.is_shutdown() {
+                return Err(());
             }
-            // Events the driver dispatches land in our own queue.
-            core = self.maintenance(core);
+            let mut core = self.maintenance(slot.take().expect("the spinner holds the core"));
             let found = self
                 .next_task(&mut core)
                 .or_else(|| self.steal_work(&mut core));
-            if found.is_some() {
-                return (core, found);
-            }
-            if shared.is_shutdown() || Instant::now() >= deadline {
-                return (core, None);
-            }
-        }
+            slot = Some(core);
+            Ok(found)
+        });
+        self.spinner.set(spinner);
+        (slot.expect("the spinner gives the core back"), found)
     }
 
     /// Sleeps until there may be work. See `idle.rs` for the protocol.
