@@ -4,9 +4,9 @@
 //! Run with:
 //!
 //! ```text
-//! cargo bench --bench executor
-//! cargo bench --bench executor -- spawn_many     # one scenario
-//! cargo bench --bench executor -- coro_          # only the coro variants
+//! cargo bench -p coro-benches --bench executor
+//! cargo bench -p coro-benches --bench executor -- spawn_many     # one scenario
+//! cargo bench -p coro-benches --bench executor -- coro_          # only the coro variants
 //! ```
 //!
 //! Every scenario is a criterion group with six variants and, where it
@@ -59,7 +59,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Thro
 #[path = "common/floor.rs"]
 mod floor;
 /// The runtimes, their task operations, and how a future is run on each
-/// (shared with `benches/net.rs` and `examples/bench_report`).
+/// (shared with `benches/net.rs` and `bin/bench_report`).
 #[path = "common/runtimes.rs"]
 mod runtimes;
 #[path = "common/workloads.rs"]

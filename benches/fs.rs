@@ -4,8 +4,8 @@
 //! Run with:
 //!
 //! ```text
-//! cargo bench --bench fs                          # 5 interleaved repetitions
-//! cargo bench --bench fs -- --reps 3 --dir /tmp/x # on a disk-backed directory
+//! cargo bench -p coro-benches --bench fs                          # 5 interleaved repetitions
+//! cargo bench -p coro-benches --bench fs -- --reps 3 --dir /tmp/x # on a disk-backed directory
 //! ```
 //!
 //! The files go to `/dev/shm` (a tmpfs) by default, so that the numbers
@@ -35,7 +35,7 @@
 
 #[path = "common/runtimes.rs"]
 mod runtimes;
-#[path = "../examples/bench_report/table.rs"]
+#[path = "common/table.rs"]
 #[allow(dead_code)] // the load-report helpers are for the server reports
 mod table;
 
@@ -213,7 +213,7 @@ fn main() {
     let mut dir = if Path::new("/dev/shm").is_dir() {
         PathBuf::from(format!("/dev/shm/coro-fs-bench-{}", std::process::id()))
     } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fs-bench")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/fs-bench")
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {

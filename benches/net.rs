@@ -4,9 +4,9 @@
 //! Run with:
 //!
 //! ```text
-//! cargo bench --bench net
-//! cargo bench --bench net -- tcp_echo_500     # one scenario
-//! cargo bench --bench net -- coro_            # only the coro variants
+//! cargo bench -p coro-benches --bench net
+//! cargo bench -p coro-benches --bench net -- tcp_echo_500     # one scenario
+//! cargo bench -p coro-benches --bench net -- coro_            # only the coro variants
 //! ```
 //!
 //! Every scenario is a criterion group with six variants:
@@ -58,7 +58,7 @@
 //! variant starts. Every socket has `TCP_NODELAY` set. Channels are
 //! `async_channel` for every runtime.
 
-#[path = "../examples/common/fd_limit.rs"]
+#[path = "common/fd_limit.rs"]
 mod fd_limit;
 
 use std::future::Future;
@@ -206,7 +206,7 @@ impl NetListener for SmolListener {
 // ---------------------------------------------------------------------------
 
 /// The runtimes, their task and timer operations, and how a future is run
-/// on each (shared with `examples/bench_report`).
+/// on each (shared with `bin/bench_report`).
 #[path = "common/runtimes.rs"]
 mod runtimes;
 use runtimes::{CoroRt, Runner, SendFut, SmolLocal, SmolMt, TokioRt};

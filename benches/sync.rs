@@ -3,7 +3,7 @@
 //! one message each way per round trip, capacity 1).
 //!
 //! ```text
-//! cargo bench --bench sync
+//! cargo bench -p coro-benches --bench sync
 //! ```
 //!
 //! Every variant runs on a coro runtime, so only the channel differs:

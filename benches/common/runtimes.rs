@@ -1,7 +1,7 @@
 //! The runtimes every comparison runs on, written once: coro, tokio and smol
 //! (async-executor + async-io), each multi-thread on 2 workers and
-//! single-thread. Shared by `benches/net.rs` and `examples/bench_report`
-//! through `#[path]` (benches and examples cannot share a module otherwise).
+//! single-thread. Shared by `benches/net.rs` and `bin/bench_report`
+//! through `#[path]` (benches and binaries cannot share a module otherwise).
 //!
 //! * [`Spawner`]: what a scenario does on a runtime (spawn, yield, sleep),
 //!   implemented by the handle types [`Coro`], [`Tokio`], [`Smol`]. A file

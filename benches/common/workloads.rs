@@ -1,5 +1,5 @@
 //! The task workloads that both executor comparisons run, written once:
-//! `benches/executor.rs` (criterion) and `examples/bench_report` include
+//! `benches/executor.rs` (criterion) and `bin/bench_report` include
 //! this file through `#[path]`, beside `runtimes.rs`, and differ only in
 //! sizes and in how they time a run. (`ping_pong` is not here: the criterion
 //! bench gives every runtime the same channel, the report each runtime its

@@ -42,12 +42,16 @@ impl Args {
     /// The value of `--name`, or `default`. Exits with a message if the
     /// value does not parse.
     pub fn get<T: FromStr>(&self, name: &str, default: T) -> T {
-        match self.flags.get(name) {
-            None => default,
-            Some(value) => value.parse().unwrap_or_else(|_| {
-                eprintln!("--{name}: cannot parse {value:?}");
-                std::process::exit(2);
-            }),
-        }
+        self.get_opt(name).unwrap_or(default)
+    }
+
+    /// The value of `--name`, if given. Exits with a message if the value
+    /// does not parse.
+    pub fn get_opt<T: FromStr>(&self, name: &str) -> Option<T> {
+        let value = self.flags.get(name)?;
+        Some(value.parse().unwrap_or_else(|_| {
+            eprintln!("--{name}: cannot parse {value:?}");
+            std::process::exit(2);
+        }))
     }
 }

@@ -323,6 +323,17 @@ impl Builder {
         self
     }
 
+    /// The configuration of one current-thread scheduler: the whole
+    /// runtime, or the shard `worker_index` of a thread-per-core one.
+    fn current_thread_config(&self, worker_index: usize) -> current_thread::Config {
+        current_thread::Config {
+            event_interval: self.event_interval,
+            global_queue_interval: self.global_queue_interval,
+            worker_index,
+            spin_before_park: self.spin_before_park,
+        }
+    }
+
     /// A driver for the runtime, or for one shard.
     fn make_park(&self) -> io::Result<ParkPair> {
         match &self.park {
@@ -332,17 +343,6 @@ impl Builder {
             }
             Some(ParkSource::One(pair)) => Ok(pair.clone()),
             Some(ParkSource::Factory(make)) => make(),
-        }
-    }
-
-    /// The settings of a current-thread scheduler: the runtime's, or shard
-    /// `worker_index`'s.
-    fn current_thread_config(&self, worker_index: usize) -> current_thread::Config {
-        current_thread::Config {
-            event_interval: self.event_interval,
-            global_queue_interval: self.global_queue_interval,
-            spin_before_park: self.spin_before_park,
-            worker_index,
         }
     }
 

@@ -90,10 +90,15 @@ pub struct TaskInfo {
 }
 
 impl TaskInfo {
-    /// `running`: the task each worker polls (`MetricsStore::running_tasks`).
-    fn of(meta: &TaskMeta, running: &[*const TaskMeta]) -> TaskInfo {
+    /// `running`: the task each worker of the task's scheduler polls
+    /// (`MetricsStore::running_tasks`); `first_worker`: the runtime-wide
+    /// index of that scheduler's worker 0 (a shard's index).
+    fn of(meta: &TaskMeta, running: &[*const TaskMeta], first_worker: usize) -> TaskInfo {
         let stats = meta.stats();
-        let worker = running.iter().position(|&task| std::ptr::eq(task, meta));
+        let worker = running
+            .iter()
+            .position(|&task| std::ptr::eq(task, meta))
+            .map(|index| first_worker + index);
         let state = if worker.is_some() {
             TaskState::Running { worker }
         } else if stats.is_scheduled() {
@@ -245,24 +250,22 @@ impl Handle {
     /// assert_eq!(dump.len(), 0);
     /// ```
     pub fn dump(&self) -> Dump {
-        // Each registry with its counters; a shard's store has one worker,
-        // so the running slots, concatenated, are indexed by worker (shard).
-        let registries = match &self.inner.scheduler {
-            Scheduler::CurrentThread(shared) => vec![(&shared.owned, &*shared.metrics)],
-            Scheduler::MultiThread(shared) => vec![(&shared.owned, &*shared.metrics)],
+        // Each scheduler's registry, its workers' running-task slots, and
+        // the runtime-wide index of its first worker.
+        let parts = match &self.inner.scheduler {
+            Scheduler::CurrentThread(shared) => vec![(&shared.owned, &shared.metrics, 0)],
+            Scheduler::MultiThread(shared) => vec![(&shared.owned, &shared.metrics, 0)],
             Scheduler::ThreadPerCore(shared) => shared
                 .shards()
                 .iter()
-                .map(|shard| (&shard.scheduler.owned, &*shard.scheduler.metrics))
+                .enumerate()
+                .map(|(index, shard)| (&shard.scheduler.owned, &shard.scheduler.metrics, index))
                 .collect(),
         };
-        let running: Vec<_> = registries
-            .iter()
-            .flat_map(|(_, store)| store.running_tasks())
-            .collect();
         let mut tasks = Vec::new();
-        for (owned, _) in registries {
-            owned.for_each(|meta| tasks.push(TaskInfo::of(meta, &running)));
+        for (owned, store, first_worker) in parts {
+            let running = store.running_tasks();
+            owned.for_each(|meta| tasks.push(TaskInfo::of(meta, &running, first_worker)));
         }
         tasks.sort_by_key(TaskInfo::id);
         let metrics = self.metrics();

@@ -56,14 +56,14 @@ use crate::task::JoinHandle;
 pub(crate) struct Config {
     pub(crate) event_interval: u32,
     pub(crate) global_queue_interval: u32,
+    /// The runtime-wide worker number of the thread running this scheduler:
+    /// its blocking-watchdog slot and the "running on worker N" of a task
+    /// dump. 0 for a current-thread runtime; the shard's index for a shard
+    /// of the thread-per-core runtime (`scheduler/thread_per_core.rs`).
+    /// The scheduler's own `MetricsStore` always has one worker, index 0.
+    pub(crate) worker_index: usize,
     /// How long the thread looks for work before it parks (`spin.rs`).
     pub(crate) spin_before_park: Duration,
-    /// The runtime-wide worker number of the thread running this scheduler,
-    /// its blocking-watchdog slot: 0 for a current-thread runtime, the
-    /// shard's index for a shard of the thread-per-core runtime
-    /// (`scheduler/thread_per_core.rs`). The scheduler's own `MetricsStore`
-    /// always has one worker, index 0.
-    pub(crate) worker_index: usize,
 }
 
 pub(crate) struct Shared {
@@ -376,7 +376,7 @@ fn run_with_core<F: Future>(
             };
             // Before sleeping, look again for a short while: the driver
             // without blocking, then the queues (`spin.rs`).
-            let found = spinner.spin(|| {
+            let found = spinner.spin(shared.parker.driver(), || {
                 shared.parker.driver().poll_now();
                 Ok(has_work().then_some(()))
             });

@@ -45,6 +45,15 @@ pub(crate) struct Driver {
     // the `Park` itself is not what the models check.
     park: std::sync::Arc<dyn Park>,
     in_use: crate::loom::AtomicBool,
+    /// Threads spinning before they park (`scheduler/spin.rs`), which poll
+    /// the driver without blocking as they spin. While one does, a thread
+    /// going to sleep leaves the driver to it and sleeps on its condvar:
+    /// otherwise the sleeper would hold the driver, the spinner could not
+    /// poll it, and each new event would wake the sleeper instead (the slow
+    /// path the spin is there to avoid). No event is missed: the spinner
+    /// polls the driver until it stops, and then parks in it (or runs
+    /// tasks, and polls it again between them and when it next runs dry).
+    spinners: std::sync::atomic::AtomicUsize,
 }
 
 impl Driver {
@@ -52,6 +61,7 @@ impl Driver {
         Arc::new(Driver {
             park,
             in_use: crate::loom::AtomicBool::new(false),
+            spinners: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -63,6 +73,17 @@ impl Driver {
 
     fn release(&self) {
         self.in_use.store(false, Ordering::Release);
+    }
+
+    /// Counts the caller as spinning (see `spinners`) until the guard drops.
+    pub(crate) fn spinning(&self) -> Spinning<'_> {
+        self.spinners
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Spinning(self)
+    }
+
+    fn has_spinners(&self) -> bool {
+        self.spinners.load(std::sync::atomic::Ordering::SeqCst) != 0
     }
 
     /// Whether the driver wants `park_idle` calls (see `Park::wants_idle`).
@@ -78,6 +99,17 @@ impl Driver {
             self.park.park(Some(Duration::ZERO));
             self.release();
         }
+    }
+}
+
+/// A spinning thread; see [`Driver::spinning`].
+pub(crate) struct Spinning<'a>(&'a Driver);
+
+impl Drop for Spinning<'_> {
+    fn drop(&mut self) {
+        self.0
+            .spinners
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -114,7 +146,8 @@ impl Parker {
         {
             return;
         }
-        if self.driver.try_acquire() {
+        // Leave the driver to a spinner, if there is one (see `spinners`).
+        if !self.driver.has_spinners() && self.driver.try_acquire() {
             self.park_driver(|park| park.park(timeout));
             self.driver.release();
         } else {

@@ -33,6 +33,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::scheduler::parker::Driver;
+
 /// `spin_loop` hints between two looks: ~1 µs.
 const PAUSES_PER_LOOK: u32 = 64;
 
@@ -59,11 +61,18 @@ impl Spinner {
     }
 
     /// Calls `look` until it finds something, `limit` has passed, or it
-    /// returns `Err` (give up: shutdown). Returns what it found.
-    pub(crate) fn spin<T>(&mut self, mut look: impl FnMut() -> Result<Option<T>, ()>) -> Option<T> {
+    /// returns `Err` (give up: shutdown). Returns what it found. Meanwhile
+    /// threads that park leave `driver` to this one (`parker.rs`), so that
+    /// its looks can poll it.
+    pub(crate) fn spin<T>(
+        &mut self,
+        driver: &Driver,
+        mut look: impl FnMut() -> Result<Option<T>, ()>,
+    ) -> Option<T> {
         if self.limit.is_zero() || !std::mem::take(&mut self.armed) {
             return None;
         }
+        let _spinning = driver.spinning();
         let deadline = Instant::now() + self.limit;
         loop {
             for _ in 0..PAUSES_PER_LOOK {
@@ -82,24 +91,33 @@ impl Spinner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::park::ThreadPark;
+
+    fn driver() -> std::sync::Arc<Driver> {
+        Driver::new(std::sync::Arc::new(ThreadPark::new()))
+    }
 
     #[test]
     fn spins_only_once_armed_and_once_per_arming() {
         let mut spinner = Spinner::new(Duration::from_secs(3600));
         let mut looks = 0;
         assert_eq!(
-            spinner.spin(|| -> Result<Option<()>, ()> { panic!("not armed") }),
+            spinner.spin(&driver(), || -> Result<Option<()>, ()> {
+                panic!("not armed")
+            }),
             None
         );
         spinner.arm();
-        let found = spinner.spin(|| {
+        let found = spinner.spin(&driver(), || {
             looks += 1;
             Ok((looks == 3).then_some("work"))
         });
         assert_eq!((found, looks), (Some("work"), 3));
         // Found work but ran nothing since: disarmed.
         assert_eq!(
-            spinner.spin(|| -> Result<Option<()>, ()> { panic!("disarmed") }),
+            spinner.spin(&driver(), || -> Result<Option<()>, ()> {
+                panic!("disarmed")
+            }),
             None
         );
     }
@@ -108,10 +126,10 @@ mod tests {
     fn gives_up_at_the_limit_or_when_told() {
         let mut spinner = Spinner::new(Duration::from_micros(1));
         spinner.arm();
-        assert_eq!(spinner.spin(|| Ok(None::<()>)), None);
+        assert_eq!(spinner.spin(&driver(), || Ok(None::<()>)), None);
         let mut spinner = Spinner::new(Duration::from_secs(3600));
         spinner.arm();
-        assert_eq!(spinner.spin(|| Err::<Option<()>, ()>(())), None);
+        assert_eq!(spinner.spin(&driver(), || Err::<Option<()>, ()>(())), None);
     }
 
     #[test]
@@ -119,7 +137,7 @@ mod tests {
         let mut spinner = Spinner::new(Duration::ZERO);
         spinner.arm();
         assert_eq!(
-            spinner.spin(|| -> Result<Option<()>, ()> { panic!("off") }),
+            spinner.spin(&driver(), || -> Result<Option<()>, ()> { panic!("off") }),
             None
         );
     }

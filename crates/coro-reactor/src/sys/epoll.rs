@@ -89,7 +89,7 @@ pub(crate) struct Events {
 impl Events {
     pub(crate) fn new() -> Events {
         Events {
-            buffer: vec![libc::epoll_event { events: 0, u64: 0 }; 1024],
+            buffer: vec![libc::epoll_event { events: 0, u64: 0 }; super::EVENTS_PER_TURN],
             len: 0,
         }
     }

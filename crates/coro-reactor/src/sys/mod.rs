@@ -33,6 +33,22 @@ use polling::Poller;
 #[cfg(target_os = "linux")]
 mod epoll;
 
+/// At most this many events are taken from the OS per turn.
+///
+/// Not 1,024 (tokio's and mio's default): a worker runs ~61 tasks between
+/// two non-blocking polls (`event_interval`), so a turn that takes more
+/// events than that, under overload, wakes tasks the worker cannot run
+/// before its next poll. On the multi-thread runtime they overflow its
+/// local queue into the injection queue, which is served one task per 31
+/// ticks while every poll brings more: a few hundred connections cycle
+/// through the local queues and the rest wait in the injection queue. At
+/// 10,000 echo connections that made the median round trip the lowest of
+/// the runtimes and the 99th percentile 2.3× tokio's. Events not taken stay
+/// in the kernel's ready list, which is first-in first-out: with a turn
+/// sized to what a worker runs between polls, that list is the fair queue.
+/// (`docs/benchmarks.md`, "The overload tail", has the numbers.)
+pub(crate) const EVENTS_PER_TURN: usize = 64;
+
 /// One readiness report from the OS.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct OsEvent {
@@ -96,7 +112,7 @@ pub(crate) fn waiter(
 /// `polling`'s own `wait` and `notify`: what macOS and the BSDs use
 /// (kqueue), and Linux when no eventfd can be created.
 pub(crate) fn portable_waiter() -> (Notifier, Events) {
-    let capacity = std::num::NonZeroUsize::new(1024).expect("1024 is not zero");
+    let capacity = std::num::NonZeroUsize::new(EVENTS_PER_TURN).expect("not zero");
     (
         Notifier::Polling,
         Events::Polling(polling::Events::with_capacity(capacity)),

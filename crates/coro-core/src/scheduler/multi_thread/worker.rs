@@ -349,7 +349,8 @@ impl Context {
         let shared = &*self.shared;
         let mut spinner = self.spinner.get();
         let mut slot = Some(core);
-        let found = spinner.spin(|| {
+        let driver = shared.remotes[self.index].parker.driver();
+        let found = spinner.spin(driver, || {
             if shared.is_shutdown() {
                 return Err(());
             }

@@ -1,7 +1,7 @@
 //! Child processes for the reports that load a server in another process
-//! (`echo.rs` here, and `http_report`, which includes this file by
-//! `#[path]`): building the example binaries, starting a bench server and
-//! reading its CPU time.
+//! (`bench_report`'s `echo.rs` and `http_report`, which include this file by
+//! `#[path]`): building this package's server and client binaries, starting
+//! a bench server and reading its CPU time.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -10,21 +10,13 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-/// Builds the examples `names` (same profile and target directory as this
-/// binary, with `features`) and returns their paths, next to this binary;
+/// Builds this package's binaries `names` (same profile and target
+/// directory as the running binary) and returns their paths, next to it;
 /// `None`, after saying why on stderr under `what`, if one is missing.
-pub fn build_examples<const N: usize>(
-    names: [&str; N],
-    features: &[&str],
-    what: &str,
-) -> Option<[PathBuf; N]> {
+pub fn build_bins<const N: usize>(names: [&str; N], what: &str) -> Option<[PathBuf; N]> {
     let exe = std::env::current_exe().ok()?;
-    let dir = exe.parent()?.to_path_buf(); // target/<profile>/examples
-    let profile = dir
-        .parent()
-        .and_then(Path::file_name)
-        .and_then(|p| p.to_str());
-    let profile = match profile {
+    let dir = exe.parent()?.to_path_buf(); // target/<profile>
+    let profile = match dir.file_name().and_then(|p| p.to_str()) {
         Some("debug") => "dev",
         Some(p) => p,
         None => "release",
@@ -32,16 +24,14 @@ pub fn build_examples<const N: usize>(
     let cargo = std::env::var_os("CARGO")
         .or(option_env!("CARGO").map(Into::into))
         .unwrap_or_else(|| "cargo".into());
-    let target_dir = dir.parent().and_then(Path::parent);
+    let target_dir = dir.parent();
     let mut build = Command::new(cargo);
     build
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--quiet", "--profile", profile]);
+        .args(["build", "--quiet", "--profile", profile])
+        .args(["-p", env!("CARGO_PKG_NAME")]);
     for name in names {
-        build.args(["--example", name]);
-    }
-    if !features.is_empty() {
-        build.arg("--features").arg(features.join(","));
+        build.args(["--bin", name]);
     }
     if let Some(target_dir) = target_dir {
         build.arg("--target-dir").arg(target_dir);
@@ -54,9 +44,9 @@ pub fn build_examples<const N: usize>(
     let paths = names.map(|name| dir.join(name));
     if let Some(missing) = paths.iter().find(|path| !path.is_file()) {
         eprintln!(
-            "  {what}: {} is missing: run `cargo build --release --examples --all-features` \
-             (no {what} rows)",
-            missing.display()
+            "  {what}: {} is missing: run `cargo build --release -p {}` (no {what} rows)",
+            missing.display(),
+            env!("CARGO_PKG_NAME")
         );
         return None;
     }

@@ -2,10 +2,10 @@
 //! async-io) on every scenario, in one run, printed as a markdown table.
 //!
 //! ```text
-//! cargo run --release --example bench_report                    # everything, ≤ 5 min
-//! cargo run --release --example bench_report -- --quick --reps 1 # smoke run, ~30 s
-//! cargo run --release --example bench_report -- --only ping_pong --reps 9
-//! cargo run --release --example bench_report -- --no-echo --markdown report.md
+//! cargo run --release -p coro-benches --bin bench_report                    # everything, ≤ 5 min
+//! cargo run --release -p coro-benches --bin bench_report -- --quick --reps 1 # smoke run, ~30 s
+//! cargo run --release -p coro-benches --bin bench_report -- --only ping_pong --reps 9
+//! cargo run --release -p coro-benches --bin bench_report -- --no-echo --markdown report.md
 //! ```
 //!
 //! Runtimes, and the class each is ranked in (`table::Class`):
@@ -41,7 +41,9 @@
 mod compute;
 mod echo;
 mod memory;
+#[path = "../../common/proc.rs"]
 mod proc;
+#[path = "../../common/table.rs"]
 mod table;
 
 use std::future::Future;
@@ -141,13 +143,13 @@ pub fn progress(msg: &str) {
 // ---------------------------------------------------------------------------
 
 /// The smallest executor on async-task: the baseline of task switches.
-#[path = "../../benches/common/floor.rs"]
+#[path = "../../common/floor.rs"]
 mod floor;
 /// The runtimes and what a scenario does on them (shared with
 /// `benches/net.rs`).
-#[path = "../../benches/common/runtimes.rs"]
+#[path = "../../common/runtimes.rs"]
 mod runtimes;
-#[path = "../../benches/common/workloads.rs"]
+#[path = "../../common/workloads.rs"]
 mod workloads;
 pub use runtimes::{CoroRt, Runner, SendFut, SmolLocal, SmolMt, Task, TokioRt};
 
@@ -306,8 +308,10 @@ fn header(opts: &Opts, args: &[String]) -> String {
         .unwrap_or_else(|| "unknown date".to_owned());
     // `cargo run` sets `CARGO` for the program it runs.
     let mut command = match std::env::var_os("CARGO") {
-        Some(_) if cfg!(debug_assertions) => "cargo run --example bench_report".to_owned(),
-        Some(_) => "cargo run --release --example bench_report".to_owned(),
+        Some(_) if cfg!(debug_assertions) => {
+            "cargo run -p coro-benches --bin bench_report".to_owned()
+        }
+        Some(_) => "cargo run --release -p coro-benches --bin bench_report".to_owned(),
         None => std::env::args().next().unwrap_or_default(),
     };
     if !args.is_empty() {

@@ -46,7 +46,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::proc::{build_examples, Proc, Server};
+use crate::proc::{build_bins, Proc, Server};
 use crate::table::{self, Class, Metric, Row};
 
 /// Server runtimes (`echo_bench_server --runtime`) and their classes.
@@ -134,7 +134,7 @@ pub fn rows(reps: usize, quick: bool) -> Vec<Row> {
     }
 
     if !quick {
-        let svg = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/echo_latency.svg");
+        let svg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/echo_latency.svg");
         match plot(&plot_files, &svg, window) {
             Ok(()) => eprintln!("  tcp echo: wrote {}", svg.display()),
             Err(e) => eprintln!("  tcp echo: cannot draw {}: {e}", svg.display()),
@@ -217,7 +217,7 @@ fn loads() -> Vec<(usize, String)> {
 
 /// Builds `echo_bench_server` and `load_client` and returns their paths.
 fn binaries() -> Option<(PathBuf, PathBuf)> {
-    let [server, client] = build_examples(["echo_bench_server", "load_client"], &[], "tcp echo")?;
+    let [server, client] = build_bins(["echo_bench_server", "load_client"], "tcp echo")?;
     Some((server, client))
 }
 

@@ -2,7 +2,7 @@
 //! hyper service on each runtime, one runtime per process.
 //!
 //! ```text
-//! cargo run --release --features hyper --example http_bench_server -- --runtime coro_mt
+//! cargo run --release -p coro-benches --bin http_bench_server -- --runtime coro_mt
 //! ```
 //!
 //! It prints `listening on ADDR`, then serves until stdin closes or says
@@ -22,9 +22,9 @@
 //! connection, and the one service below: `GET /` answers
 //! `Hello, World!`, `POST /echo` collects the body and sends it back.
 
-#[path = "common/args.rs"]
+#[path = "../../examples/common/args.rs"]
 mod args;
-#[path = "common/quit.rs"]
+#[path = "../common/quit.rs"]
 mod quit;
 
 use std::io::{self, Write as _};
@@ -37,7 +37,8 @@ use hyper::{Method, Request, Response};
 use hyper_util::server::conn::auto;
 
 const USAGE: &str = "usage: http_bench_server --runtime coro_mt|coro_ct|tokio_mt|tokio_ct|smol_mt \
-                     [--addr 127.0.0.1:0]";
+                     [--addr 127.0.0.1:0] \
+                     [--spin-us MICROSECONDS (coro: spin_before_park; the runtime's default)]";
 
 /// Worker threads of every multi-thread variant.
 const WORKERS: usize = 2;
@@ -67,6 +68,9 @@ fn main() {
                 builder.current_thread();
             } else {
                 builder.worker_threads(WORKERS);
+            }
+            if let Some(us) = args.get_opt::<u64>("spin-us") {
+                builder.spin_before_park(std::time::Duration::from_micros(us));
             }
             let rt = builder.build().expect("coro runtime");
             rt.block_on(coro_server::serve(listener));

@@ -1,22 +1,25 @@
-//! Smoke runs of the benchmark report: `cargo run --release --example
-//! bench_report -- --quick --reps 1 [--no-echo]` must print a markdown table
+//! Smoke runs of the benchmark report: `cargo run --release -p coro-benches
+//! --bin bench_report -- --quick --reps 1 [--no-echo]` must print a markdown table
 //! with a row for every scenario and every runtime (the numbers are not
 //! checked: a quick run on a busy machine measures nothing).
 //!
 //! Without `--no-echo` the quick run takes about a minute more (one process
 //! per echo server, 1 s load windows), so that test is `#[ignore]`d:
-//! `cargo test --test bench_report -- --include-ignored`.
+//! `cargo test -p coro-benches --test bench_report -- --include-ignored`.
 
 use std::process::Command;
 
 const MT: [&str; 3] = ["coro_mt", "tokio_mt", "smol_mt"];
 const CT: [&str; 3] = ["coro_ct", "tokio_ct", "smol_local"];
 
-/// Runs `cargo run --release --example REPORT -- ARGS` and returns its
-/// stdout, failing the test if the report failed.
+/// Runs `cargo run --release -p coro-benches --bin REPORT -- ARGS` and
+/// returns its stdout, failing the test if the report failed. (Not the
+/// debug binary cargo builds for this test: the report's scenarios are sized
+/// for an optimized build.)
 fn run_report(report: &str, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--release", "--example", report, "--"])
+        .args(["run", "--quiet", "--release", "-p", env!("CARGO_PKG_NAME")])
+        .args(["--bin", report, "--"])
         .args(args)
         .output()
         .expect("failed to run cargo");
@@ -162,7 +165,6 @@ fn bench_report_quick_with_echo_has_echo_rows() {
 /// for every server, and no request failed. It installs `wrk` and `h2load`
 /// with `apt-get` if they are missing. About half a minute.
 #[test]
-#[cfg(feature = "hyper")]
 fn http_report_smoke_run_has_every_row_and_no_errors() {
     let stdout = run_report("http_report", &["--reps", "1", "--seconds", "1"]);
     let servers = ["coro_mt", "tokio_mt", "smol_mt", "coro_ct", "tokio_ct"];

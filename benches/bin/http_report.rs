@@ -8,9 +8,9 @@
 //! markdown table.
 //!
 //! ```text
-//! cargo run --release --example http_report                              # ~6 min
-//! cargo run --release --example http_report -- --reps 1 --seconds 1     # smoke run
-//! cargo run --release --example http_report -- --markdown report.md
+//! cargo run --release -p coro-benches --bin http_report                              # ~6 min
+//! cargo run --release -p coro-benches --bin http_report -- --reps 1 --seconds 1     # smoke run
+//! cargo run --release -p coro-benches --bin http_report -- --markdown report.md
 //! ```
 //!
 //! Loads, each for `--seconds` (5 by default):
@@ -37,13 +37,13 @@
 //! so on a 2-vCPU machine client and server share the CPUs as in the echo
 //! benchmark.
 
-#[path = "common/args.rs"]
+#[path = "../../examples/common/args.rs"]
 mod args;
-#[path = "common/debian.rs"]
+#[path = "../../examples/common/debian.rs"]
 mod debian;
-#[path = "bench_report/proc.rs"]
+#[path = "../common/proc.rs"]
 mod proc;
-#[path = "bench_report/table.rs"]
+#[path = "../common/table.rs"]
 #[allow(dead_code)]
 mod table;
 
@@ -51,7 +51,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
-use proc::{build_examples, Server};
+use proc::{build_bins, Server};
 use table::{Class, Metric, Row};
 
 const USAGE: &str = "usage: http_report [--reps N (3)] [--seconds S (5)] [--markdown PATH]";
@@ -131,7 +131,7 @@ fn main() {
             std::process::exit(1);
         }
     }
-    let Some([server_bin]) = build_examples(["http_bench_server"], &["hyper"], "http") else {
+    let Some([server_bin]) = build_bins(["http_bench_server"], "http") else {
         std::process::exit(1);
     };
     let work = std::env::temp_dir().join(format!("coro-http-report-{}", std::process::id()));
@@ -170,7 +170,7 @@ fn main() {
 
     let rows = to_rows(&samples);
     let report = format!(
-        "HTTP: `cargo run --release --example http_report -- --reps {reps} --seconds {seconds}` \
+        "HTTP: `cargo run --release -p coro-benches --bin http_report -- --reps {reps} --seconds {seconds}` \
          ({} s per load, medians of {reps} interleaved repetitions)\n\n{}",
         seconds,
         table::markdown(&rows)

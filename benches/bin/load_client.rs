@@ -3,7 +3,7 @@
 //! not in the server's).
 //!
 //! ```text
-//! cargo run --release --example load_client -- --addr 127.0.0.1:PORT --connections 500 --seconds 2
+//! cargo run --release -p coro-benches --bin load_client -- --addr 127.0.0.1:PORT --connections 500 --seconds 2
 //! ```
 //!
 //! Each connection writes `--size` bytes, waits until the same bytes have
@@ -29,10 +29,10 @@
 //! line before closing the connections: the driver reads the server's CPU
 //! time in between.
 
-#[path = "common/args.rs"]
+#[path = "../../examples/common/args.rs"]
 mod args;
 
-#[path = "common/fd_limit.rs"]
+#[path = "../common/fd_limit.rs"]
 mod fd_limit;
 
 use std::io::{self, BufRead, Read, Write};

@@ -1,7 +1,7 @@
 //! The TCP echo server that `bench_report` measures, one runtime per process.
 //!
 //! ```text
-//! cargo run --release --example echo_bench_server -- --runtime coro_mt --addr 127.0.0.1:0
+//! cargo run --release -p coro-benches --bin echo_bench_server -- --runtime coro_mt --addr 127.0.0.1:0
 //! ```
 //!
 //! It prints `listening on ADDR`, then echoes every connection (read what is
@@ -29,12 +29,12 @@
 //! std, tokio and async-io; coro's 1024); the client connects in batches
 //! that stay under it. A stdin thread (idle) exits the process.
 
-#[path = "common/args.rs"]
+#[path = "../../examples/common/args.rs"]
 mod args;
 
-#[path = "common/fd_limit.rs"]
+#[path = "../common/fd_limit.rs"]
 mod fd_limit;
-#[path = "common/quit.rs"]
+#[path = "../common/quit.rs"]
 mod quit;
 
 use std::future::Future;
@@ -47,7 +47,8 @@ use async_executor::{Executor, LocalExecutor};
 
 const USAGE: &str = "usage: echo_bench_server --runtime \
                      coro_mt|coro_ct|tokio_mt|tokio_ct|smol_mt|smol_local|raw_polling \
-                     [--addr 127.0.0.1:0] [--mode edge|level (raw_polling; edge)]";
+                     [--addr 127.0.0.1:0] [--mode edge|level (raw_polling; edge)] \
+                     [--spin-us MICROSECONDS (coro: spin_before_park; the runtime's default)]";
 
 /// Worker threads of every multi-thread variant.
 const WORKERS: usize = 2;
@@ -58,14 +59,15 @@ fn main() {
     let args = args::Args::parse(USAGE);
     let runtime: String = args.get("runtime", String::new());
     let addr: SocketAddr = args.get("addr", SocketAddr::from(([127, 0, 0, 1], 0)));
+    let spin: Option<u64> = args.get_opt("spin-us");
     fd_limit::raise_fd_limit(libc::rlim_t::MAX);
     std::thread::Builder::new()
         .name("stdin-watch".into())
         .spawn(quit::exit_on_quit)
         .expect("spawn the stdin thread");
     let result = match runtime.as_str() {
-        "coro_mt" => run_coro(addr, true),
-        "coro_ct" => run_coro(addr, false),
+        "coro_mt" => run_coro(addr, true, spin),
+        "coro_ct" => run_coro(addr, false, spin),
         "tokio_mt" => run_tokio(addr, true),
         "tokio_ct" => run_tokio(addr, false),
         "smol_mt" => run_smol_mt(addr),
@@ -292,12 +294,15 @@ impl Spawner for Smol {
 // the main thread only waits for it.
 // ---------------------------------------------------------------------------
 
-fn run_coro(addr: SocketAddr, mt: bool) -> io::Result<()> {
+fn run_coro(addr: SocketAddr, mt: bool, spin_us: Option<u64>) -> io::Result<()> {
     let mut builder = coro::Runtime::builder();
     if mt {
         builder.worker_threads(WORKERS);
     } else {
         builder.current_thread();
+    }
+    if let Some(us) = spin_us {
+        builder.spin_before_park(Duration::from_micros(us));
     }
     let rt = builder.build()?;
     if mt {
