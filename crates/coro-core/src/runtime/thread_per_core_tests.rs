@@ -226,6 +226,9 @@ fn metrics_and_dump_cover_every_shard() {
     rt.block_on(busy).unwrap();
 }
 
+/// Where each probe was dropped: (its shard, `current_shard()` in `drop`).
+type DropLog = Arc<Mutex<Vec<(usize, Option<usize>)>>>;
+
 /// Dropping the runtime cancels every shard's tasks, local ones on their
 /// own shard's thread; a stuck shard does not hold `shutdown_timeout` up.
 #[test]
@@ -238,7 +241,7 @@ fn shutdown_cancels_each_shards_tasks_on_its_thread() {
     rt.block_on_each(move |index| {
         let (dropped, started) = (d.clone(), s.clone());
         async move {
-            struct Probe(usize, Rc<()>, Arc<Mutex<Vec<(usize, Option<usize>)>>>);
+            struct Probe(usize, Rc<()>, DropLog);
             impl Drop for Probe {
                 fn drop(&mut self) {
                     assert_eq!(Rc::strong_count(&self.1), 1);
