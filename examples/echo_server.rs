@@ -97,6 +97,8 @@ struct Server {
     max_connections: usize,
     /// Connections taken so far, by all loops.
     accepted: AtomicUsize,
+    /// Shards whose listener listens (`--shards`).
+    listening: AtomicUsize,
     /// Set when the loops must stop accepting: a signal, or the limit.
     stop: StopEvent,
     /// The signal that stopped the server; unset if the limit did.
@@ -281,6 +283,7 @@ fn main() {
     let server = Arc::new(Server {
         max_connections,
         accepted: AtomicUsize::new(0),
+        listening: AtomicUsize::new(0),
         stop: StopEvent::new(),
         stopped_by: OnceLock::new(),
         grace,
@@ -315,7 +318,7 @@ fn main() {
     } else {
         let sockets = bind_shard_sockets(&addr, shards)
             .unwrap_or_else(|error| exit_cannot_listen(&addr, error));
-        announce(sockets[0].local_addr().expect("local_addr"));
+        let local = sockets[0].local_addr().expect("local_addr");
         // Each shard takes its own socket out of the list.
         let sockets = Mutex::new(sockets.into_iter().map(Some).collect::<Vec<_>>());
         let server = server.clone();
@@ -330,6 +333,11 @@ fn main() {
                         eprintln!("echo_server: shard {index}: cannot listen: {error}");
                         std::process::exit(1);
                     });
+                    // Announced once every shard listens: a client that
+                    // connects right after the line is never refused.
+                    if server.listening.fetch_add(1, Ordering::SeqCst) + 1 == shards {
+                        announce(local);
+                    }
                     serve(listener, &server, &format!("shard {index}: ")).await
                 }
             })

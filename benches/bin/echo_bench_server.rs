@@ -12,6 +12,7 @@
 //! | `--runtime`   | what serves                                                        |
 //! |---------------|--------------------------------------------------------------------|
 //! | `coro_mt`     | coro multi-thread runtime, 2 workers, one task per connection      |
+//! | `coro_tpc`    | coro thread-per-core runtime, 2 shards, an `SO_REUSEPORT` listener each |
 //! | `coro_ct`     | coro current-thread runtime                                        |
 //! | `tokio_mt`    | tokio multi-thread runtime, 2 workers                              |
 //! | `tokio_ct`    | tokio current-thread runtime                                       |
@@ -19,7 +20,7 @@
 //! | `smol_local`  | `async_executor::LocalExecutor` on the main thread                 |
 //! | `raw_polling` | no futures: one thread, `polling` + `epoll_wait`, edge-triggered   |
 //!
-//! The six runtimes share one accept loop and one per-connection echo
+//! The seven runtimes share one accept loop and one per-connection echo
 //! function, generic over a small trait (as in `benches/net.rs`).
 //! `raw_polling` is the physical-limit baseline: see [`raw`]
 //! (`--mode level` for the level-triggered variant; on this project's
@@ -46,7 +47,7 @@ use std::time::Duration;
 use async_executor::{Executor, LocalExecutor};
 
 const USAGE: &str = "usage: echo_bench_server --runtime \
-                     coro_mt|coro_ct|tokio_mt|tokio_ct|smol_mt|smol_local|raw_polling \
+                     coro_mt|coro_tpc|coro_ct|tokio_mt|tokio_ct|smol_mt|smol_local|raw_polling \
                      [--addr 127.0.0.1:0] [--mode edge|level (raw_polling; edge)] \
                      [--spin-us MICROSECONDS (coro: spin_before_park; the runtime's default)]";
 
@@ -68,6 +69,7 @@ fn main() {
     let result = match runtime.as_str() {
         "coro_mt" => run_coro(addr, true, spin),
         "coro_ct" => run_coro(addr, false, spin),
+        "coro_tpc" => run_coro_tpc(addr, spin),
         "tokio_mt" => run_tokio(addr, true),
         "tokio_ct" => run_tokio(addr, false),
         "smol_mt" => run_smol_mt(addr),
@@ -129,11 +131,16 @@ trait Spawner: Clone + Send + Sync + 'static {
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send;
 }
 
-/// The accept loop, shared by every runtime: one task per connection. An
-/// accept error (out of descriptors, a reset) is logged and the loop goes on.
+/// Binds, announces, and runs the accept loop.
 async fn serve<S: Spawner>(spawner: S, addr: SocketAddr) -> io::Result<()> {
     let listener = S::Listener::bind(addr).await?;
     announce(listener.local_addr()?);
+    accept_loop(spawner, listener).await
+}
+
+/// The accept loop, shared by every runtime: one task per connection. An
+/// accept error (out of descriptors, a reset) is logged and the loop goes on.
+async fn accept_loop<S: Spawner>(spawner: S, listener: S::Listener) -> io::Result<()> {
     loop {
         match listener.accept().await {
             Ok(stream) => spawner.spawn(echo(stream)),
@@ -312,6 +319,49 @@ fn run_coro(addr: SocketAddr, mt: bool, spin_us: Option<u64>) -> io::Result<()> 
     } else {
         rt.block_on(serve(Coro, addr))
     }
+}
+
+/// `coro_tpc`: a shard per worker, each accepting on its own
+/// `SO_REUSEPORT` listener of the one address (the kernel spreads the
+/// connections by a hash of their ports) and serving its connections on its
+/// own queue and epoll instance. The sockets are bound here, the first on
+/// `addr` and the others on the port it got; each shard makes its own a
+/// listener (registering it with that shard's reactor), and the last one to
+/// do so announces the address.
+fn run_coro_tpc(addr: SocketAddr, spin_us: Option<u64>) -> io::Result<()> {
+    let mut builder = coro::Runtime::builder();
+    builder.thread_per_core().worker_threads(WORKERS);
+    if let Some(us) = spin_us {
+        builder.spin_before_park(Duration::from_micros(us));
+    }
+    let rt = builder.build()?;
+    let mut sockets = Vec::with_capacity(WORKERS);
+    let mut bound = addr;
+    for _ in 0..WORKERS {
+        let socket = match addr {
+            SocketAddr::V4(_) => coro::net::TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => coro::net::TcpSocket::new_v6()?,
+        };
+        socket.set_reuseaddr(true)?;
+        socket.set_reuseport(true)?;
+        socket.bind(bound)?;
+        bound = socket.local_addr()?;
+        sockets.push(Some(socket));
+    }
+    let sockets = std::sync::Mutex::new(sockets);
+    let listening = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let results = rt.block_on_each(move |index| {
+        let socket = sockets.lock().unwrap()[index].take();
+        let listening = listening.clone();
+        async move {
+            let listener = socket.expect("one socket per shard").listen(1024)?;
+            if listening.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == WORKERS {
+                announce(bound);
+            }
+            accept_loop(Coro, listener).await
+        }
+    });
+    results.into_iter().collect()
 }
 
 fn run_tokio(addr: SocketAddr, mt: bool) -> io::Result<()> {

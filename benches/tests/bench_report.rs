@@ -117,7 +117,8 @@ fn bench_report_quick_prints_every_row() {
 #[ignore = "about a minute: starts one echo server process per runtime"]
 fn bench_report_quick_with_echo_has_echo_rows() {
     let stdout = bench_report(&["--quick", "--reps", "1", "--only", "echo"]);
-    for runtime in MT.iter().chain(&CT) {
+    // The thread-per-core server is an echo-only variant.
+    for runtime in MT.iter().chain(&CT).chain(&["coro_tpc"]) {
         let row = format!(" | {runtime} | ");
         assert!(
             stdout

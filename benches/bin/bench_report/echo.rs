@@ -21,10 +21,10 @@
 //! ~40 µs each way, so the round trip is ~80 µs whatever the server, and
 //! results jump between ~5 µs and ~80 µs with the OS's placement.
 //!
-//! Budget (the report as a whole has ~5 minutes): 7 servers × 3 loads ×
-//! `WINDOW` 2 s × at most `MAX_REPS` 3 repetitions = 126 s of windows; with
+//! Budget (the report as a whole has ~5 minutes): 8 servers × 3 loads ×
+//! `WINDOW` 2 s × at most `MAX_REPS` 3 repetitions = 144 s of windows; with
 //! the connects (~0.5 s for 10_000), process starts and the build check,
-//! one repetition takes ~45 s, so ~2.3 min by default. Three, not two: the
+//! one repetition takes ~50 s, so ~2.6 min by default. Three, not two: the
 //! p99 rows move by ±15 % between repetitions for every server, and a
 //! median of three is one repetition, not the mean of two. `--quick`: 1 s
 //! windows, ~25 s per repetition.
@@ -50,8 +50,9 @@ use crate::proc::{build_bins, Proc, Server};
 use crate::table::{self, Class, Metric, Row};
 
 /// Server runtimes (`echo_bench_server --runtime`) and their classes.
-const SERVERS: [(&str, Class); 7] = [
+const SERVERS: [(&str, Class); 8] = [
     ("coro_mt", Class::MultiThread),
+    ("coro_tpc", Class::MultiThread),
     ("tokio_mt", Class::MultiThread),
     ("smol_mt", Class::MultiThread),
     ("coro_ct", Class::CurrentThread),

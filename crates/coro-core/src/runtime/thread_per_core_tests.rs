@@ -199,7 +199,35 @@ fn metrics_and_dump_cover_every_shard() {
     }
     assert_eq!(metrics.num_alive_tasks(), 2);
     drop(parked);
+
+    // A task inside a poll on shard 1 shows as running on worker 1.
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    let entered = Arc::new(crate::sync::Event::new());
+    let e = entered.clone();
+    let busy = rt.handle().shard(1).spawn(async move {
+        // Registered (listed) from its first `Pending` on.
+        crate::yield_now().await;
+        e.set();
+        let _ = release_rx.lock().unwrap().recv();
+    });
+    rt.block_on(entered.wait());
+    let running: Vec<_> = rt
+        .handle()
+        .dump()
+        .tasks()
+        .filter_map(|task| match task.state() {
+            crate::runtime::TaskState::Running { worker } => Some(worker),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(running, [Some(1)]);
+    drop(release_tx);
+    rt.block_on(busy).unwrap();
 }
+
+/// Where each probe was dropped: (its shard, `current_shard()` in `drop`).
+type DropLog = Arc<Mutex<Vec<(usize, Option<usize>)>>>;
 
 /// Dropping the runtime cancels every shard's tasks, local ones on their
 /// own shard's thread; a stuck shard does not hold `shutdown_timeout` up.
@@ -213,7 +241,7 @@ fn shutdown_cancels_each_shards_tasks_on_its_thread() {
     rt.block_on_each(move |index| {
         let (dropped, started) = (d.clone(), s.clone());
         async move {
-            struct Probe(usize, Rc<()>, Arc<Mutex<Vec<(usize, Option<usize>)>>>);
+            struct Probe(usize, Rc<()>, DropLog);
             impl Drop for Probe {
                 fn drop(&mut self) {
                     assert_eq!(Rc::strong_count(&self.1), 1);
@@ -237,10 +265,14 @@ fn shutdown_cancels_each_shards_tasks_on_its_thread() {
     let rt = runtime(2);
     let (stuck_tx, stuck_rx) = std::sync::mpsc::channel::<()>();
     let stuck_rx = Mutex::new(stuck_rx);
+    let entered = Arc::new(crate::sync::Event::new());
+    let e = entered.clone();
     let _stuck = rt.handle().shard(0).spawn(async move {
+        e.set();
         // Blocks its shard until the test lets it go.
         let _ = stuck_rx.lock().unwrap().recv();
     });
+    rt.block_on(entered.wait());
     let start = std::time::Instant::now();
     rt.shutdown_timeout(Duration::from_millis(50));
     assert!(

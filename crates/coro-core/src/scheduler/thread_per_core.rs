@@ -51,7 +51,7 @@ use std::any::Any;
 use std::cell::Cell;
 use std::future::Future;
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::{Duration, Instant};
@@ -102,6 +102,10 @@ pub(crate) struct Shared {
     all_exited: Condvar,
     /// Threads inside `Runtime::block_on` (see `runtime/park_thread.rs`).
     pub(crate) block_on_busy: std::sync::Arc<AtomicUsize>,
+    /// Set by the first `shutdown`: `shutdown_timeout` is followed by the
+    /// `Runtime`'s drop, whose second `shutdown(None)` must not wait again
+    /// for a shard that the first one gave up on.
+    shutdown: AtomicBool,
 }
 
 thread_local! {
@@ -129,6 +133,7 @@ impl Shared {
             running: Mutex::new(0),
             all_exited: Condvar::new(),
             block_on_busy: std::sync::Arc::new(AtomicUsize::new(0)),
+            shutdown: AtomicBool::new(false),
         })
     }
 
@@ -223,6 +228,9 @@ impl Shared {
     /// Stops every shard; see the module docs. Waits for the shard threads
     /// until `deadline` (`None`: for as long as they take).
     pub(crate) fn shutdown(&self, deadline: Option<Instant>) {
+        if self.shutdown.swap(true, Ordering::SeqCst) {
+            return;
+        }
         for shard in self.shards.iter() {
             shard.stop.set();
         }
