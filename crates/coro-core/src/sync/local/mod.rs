@@ -6,8 +6,9 @@
 //! runtime, each thread of a thread-per-core runtime): the halves are
 //! `!Send` and `!Sync`, so the compiler keeps them on the thread that made
 //! them, and in exchange a message costs no atomic operation and no lock.
-//! Ping-pong between two tasks on coro's current-thread runtime runs at
-//! the speed of the task switches themselves (`docs/benchmarks.md`).
+//! Ping-pong between two tasks on coro's current-thread runtime runs twice
+//! as fast as over `mpsc`, within a few percent of the task switches alone
+//! (`docs/benchmarks.md`).
 //!
 //! Two differences from `mpsc`, both for that speed: there is **one
 //! [`Receiver`]** (not `Clone`), and [`recv`](Receiver::recv) takes
@@ -157,13 +158,7 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 fn pair<T>(chan: Chan<T>) -> (Sender<T>, Receiver<T>) {
     let chan = Rc::new(chan);
     let tx = Sender { chan: chan.clone() };
-    (
-        tx,
-        Receiver {
-            chan,
-            waiting: false,
-        },
-    )
+    (tx, Receiver { chan })
 }
 
 /// Methods both halves share.
@@ -374,8 +369,6 @@ impl<T> fmt::Debug for Sender<T> {
 /// ```
 pub struct Receiver<T> {
     chan: Rc<Chan<T>>,
-    /// A `poll_next` returned `Pending`: the channel wakes this stream.
-    waiting: bool,
 }
 
 impl<T> Receiver<T> {
@@ -464,8 +457,10 @@ impl<T> Stream for Receiver<T> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let this = self.get_mut();
-        this.chan.poll_recv(cx, &mut this.waiting)
+        // A stream has no cancellation to withdraw a wait with: a pending
+        // `poll_next` stays registered until the next poll or the drop of
+        // the receiver, so where it waits need not be remembered.
+        self.chan.poll_recv(cx, &mut false)
     }
 }
 
