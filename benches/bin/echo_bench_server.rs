@@ -18,6 +18,7 @@
 //! | `smol_mt`     | `async_executor::Executor` run by 2 threads, `async_io::Async`     |
 //! | `smol_local`  | `async_executor::LocalExecutor` on the main thread                 |
 //! | `raw_polling` | no futures: one thread, `polling` + `epoll_wait`, edge-triggered   |
+//! | `raw_uring`   | no futures: one thread, io_uring recv/send (`--features io-uring`) |
 //!
 //! The six runtimes share one accept loop and one per-connection echo
 //! function, generic over a small trait (as in `benches/net.rs`).
@@ -48,7 +49,8 @@ use async_executor::{Executor, LocalExecutor};
 const USAGE: &str = "usage: echo_bench_server --runtime \
                      coro_mt|coro_ct|tokio_mt|tokio_ct|smol_mt|smol_local|raw_polling \
                      [--addr 127.0.0.1:0] [--mode edge|level (raw_polling; edge)] \
-                     [--spin-us MICROSECONDS (coro: spin_before_park; the runtime's default)]";
+                     [--spin-us MICROSECONDS (coro: spin_before_park; the runtime's default)] \
+                     [--runtime raw_uring (--features io-uring) [--fixed 0|1 (registered fds; 0)]]";
 
 /// Worker threads of every multi-thread variant.
 const WORKERS: usize = 2;
@@ -80,6 +82,7 @@ fn main() {
                 std::process::exit(2);
             }
         },
+        "raw_uring" => run_raw_uring(addr, args.get("fixed", 0u8) != 0),
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);
@@ -548,6 +551,23 @@ mod raw {
             io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(()),
             _ => Err(()),
         }
+    }
+}
+
+#[cfg(all(target_os = "linux", feature = "io-uring"))]
+#[path = "raw_uring.rs"]
+mod raw_uring;
+
+/// `raw_uring`: see [`raw_uring`] (built with the `io-uring` feature).
+fn run_raw_uring(addr: SocketAddr, fixed: bool) -> io::Result<()> {
+    #[cfg(all(target_os = "linux", feature = "io-uring"))]
+    return raw_uring::serve(addr, fixed);
+    #[cfg(not(all(target_os = "linux", feature = "io-uring")))]
+    {
+        let _ = (addr, fixed);
+        Err(io::Error::other(
+            "raw_uring: Linux only, and built with `--features io-uring`",
+        ))
     }
 }
 
