@@ -50,7 +50,8 @@ const USAGE: &str = "usage: echo_bench_server --runtime \
                      coro_mt|coro_ct|tokio_mt|tokio_ct|smol_mt|smol_local|raw_polling \
                      [--addr 127.0.0.1:0] [--mode edge|level (raw_polling; edge)] \
                      [--spin-us MICROSECONDS (coro: spin_before_park; the runtime's default)] \
-                     [raw_uring (--features io-uring): --mode recv|multishot (recv), --fixed 0|1 (0)]";
+                     [raw_uring (--features io-uring): --mode recv|multishot (recv), --fixed 0|1 (0), \
+                     --buffers N (multishot: provided buffers, 4096)]";
 
 /// Worker threads of every multi-thread variant.
 const WORKERS: usize = 2;
@@ -82,11 +83,12 @@ fn main() {
                 std::process::exit(2);
             }
         },
-        "raw_uring" => run_raw_uring(
-            addr,
-            args.get("mode", String::from("recv")),
-            args.get("fixed", 0u8) != 0,
-        ),
+        #[cfg(all(target_os = "linux", feature = "io-uring"))]
+        "raw_uring" => raw_uring::serve(addr, raw_uring::Options::from_args(&args)),
+        #[cfg(not(all(target_os = "linux", feature = "io-uring")))]
+        "raw_uring" => Err(io::Error::other(
+            "raw_uring: Linux only, built with `--features io-uring`",
+        )),
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);
@@ -561,27 +563,6 @@ mod raw {
 #[cfg(all(target_os = "linux", feature = "io-uring"))]
 #[path = "raw_uring.rs"]
 mod raw_uring;
-
-/// `raw_uring`: see [`raw_uring`] (built with the `io-uring` feature).
-fn run_raw_uring(addr: SocketAddr, mode: String, fixed: bool) -> io::Result<()> {
-    let multishot = match mode.as_str() {
-        "recv" => false,
-        "multishot" => true,
-        _ => {
-            eprintln!("--mode (raw_uring): recv or multishot\n{USAGE}");
-            std::process::exit(2);
-        }
-    };
-    #[cfg(all(target_os = "linux", feature = "io-uring"))]
-    return raw_uring::serve(addr, raw_uring::Options { multishot, fixed });
-    #[cfg(not(all(target_os = "linux", feature = "io-uring")))]
-    {
-        let _ = (addr, multishot, fixed);
-        Err(io::Error::other(
-            "raw_uring: Linux only, and built with `--features io-uring`",
-        ))
-    }
-}
 
 #[cfg(not(target_os = "linux"))]
 mod raw {

@@ -22,7 +22,8 @@
 //!   each completion; the chunks are sent back in order, one `Send` in
 //!   flight per connection, and each buffer goes back to the ring when its
 //!   bytes are sent. A connection that found the ring empty (`ENOBUFS`, the
-//!   kernel ends its multishot) is re-armed when a buffer comes back.
+//!   kernel ends its multishot) is re-armed when a buffer comes back
+//!   (`--buffers N`, 4096 by default: the smoke test uses few, to run out).
 //! * `--fixed 1`: every accepted descriptor also goes into the ring's
 //!   registered file table (one `io_uring_register` per accept, outside the
 //!   measured window), and recv/send name it by index (`types::Fixed`), so
@@ -54,7 +55,8 @@ const CQ_ENTRIES: u32 = 32 * 1024;
 /// Registered file table size with `--fixed 1`, at most (the kernel caps
 /// it at `RLIMIT_NOFILE`, and so does `fixed_table_len`).
 const FIXED_FILES: u32 = 32 * 1024;
-/// Provided buffers with `--mode multishot` (`super::BUF_LEN` bytes each).
+/// Provided buffers with `--mode multishot` (`super::BUF_LEN` bytes each)
+/// unless `--buffers` says otherwise.
 const RING_BUFFERS: u16 = 4096;
 /// The provided-buffer group id of the one `BufRing`.
 const BUF_GROUP: u16 = 0;
@@ -73,6 +75,33 @@ pub struct Options {
     pub multishot: bool,
     /// Registered descriptors (`types::Fixed`).
     pub fixed: bool,
+    /// Provided buffers (multishot; a power of two, at most 32,768).
+    pub buffers: u16,
+}
+
+impl Options {
+    /// `--mode recv|multishot`, `--fixed 0|1`, `--buffers N`; exits with
+    /// the usage on a bad value.
+    pub fn from_args(args: &super::args::Args) -> Options {
+        let usage = |what: &str| -> ! {
+            eprintln!("{what}\n{}", super::USAGE);
+            std::process::exit(2);
+        };
+        let multishot = match args.get("mode", String::from("recv")).as_str() {
+            "recv" => false,
+            "multishot" => true,
+            _ => usage("--mode (raw_uring): recv or multishot"),
+        };
+        let buffers: u16 = args.get("buffers", RING_BUFFERS);
+        if !buffers.is_power_of_two() || buffers > 1 << 15 {
+            usage("--buffers (raw_uring): a power of two up to 32768");
+        }
+        Options {
+            multishot,
+            fixed: args.get("fixed", 0u8) != 0,
+            buffers,
+        }
+    }
 }
 
 struct Conn {
@@ -117,7 +146,7 @@ pub fn serve(addr: SocketAddr, options: Options) -> io::Result<()> {
         table_len,
         ring: options
             .multishot
-            .then(|| BufRing::new(RING_BUFFERS, super::BUF_LEN)),
+            .then(|| BufRing::new(options.buffers, super::BUF_LEN)),
         starved: Vec::new(),
     };
     let mut uring: IoUring = IoUring::builder()
