@@ -19,6 +19,7 @@
 //! | `smol_mt`     | `async_executor::Executor` run by 2 threads, `async_io::Async`     |
 //! | `smol_local`  | `async_executor::LocalExecutor` on the main thread                 |
 //! | `raw_polling` | no futures: one thread, `polling` + `epoll_wait`, edge-triggered   |
+//! | `raw_uring`   | no futures: one thread, io_uring recv/send (`--features io-uring`) |
 //!
 //! The seven runtimes share one accept loop and one per-connection echo
 //! function, generic over a small trait (as in `benches/net.rs`).
@@ -49,7 +50,9 @@ use async_executor::{Executor, LocalExecutor};
 const USAGE: &str = "usage: echo_bench_server --runtime \
                      coro_mt|coro_tpc|coro_ct|tokio_mt|tokio_ct|smol_mt|smol_local|raw_polling \
                      [--addr 127.0.0.1:0] [--mode edge|level (raw_polling; edge)] \
-                     [--spin-us MICROSECONDS (coro: spin_before_park; the runtime's default)]";
+                     [--spin-us MICROSECONDS (coro: spin_before_park; the runtime's default)] \
+                     [raw_uring (--features io-uring): --mode recv|multishot (recv), --fixed 0|1 (0), \
+                     --buffers N (multishot: provided buffers, 4096)]";
 
 /// Worker threads of every multi-thread variant.
 const WORKERS: usize = 2;
@@ -82,6 +85,12 @@ fn main() {
                 std::process::exit(2);
             }
         },
+        #[cfg(all(target_os = "linux", feature = "io-uring"))]
+        "raw_uring" => raw_uring::serve(addr, raw_uring::Options::from_args(&args)),
+        #[cfg(not(all(target_os = "linux", feature = "io-uring")))]
+        "raw_uring" => Err(io::Error::other(
+            "raw_uring: Linux only, built with `--features io-uring`",
+        )),
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);
@@ -600,6 +609,10 @@ mod raw {
         }
     }
 }
+
+#[cfg(all(target_os = "linux", feature = "io-uring"))]
+#[path = "raw_uring.rs"]
+mod raw_uring;
 
 #[cfg(not(target_os = "linux"))]
 mod raw {
