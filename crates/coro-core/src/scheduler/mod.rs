@@ -90,3 +90,46 @@ where
     runnable.schedule();
     handle
 }
+
+/// Waits until at most `own` of a scheduler's threads still run (`running`,
+/// signalled through `all_exited`; `own` is 1 when called from one of them,
+/// which cannot exit before its caller returns), or until `deadline`. If
+/// they all exited, joins them, except the calling thread. Shared by the
+/// multi-thread and thread-per-core schedulers' `shutdown`.
+pub(crate) fn wait_for_threads(
+    running: &crate::loom::Mutex<usize>,
+    all_exited: &crate::loom::Condvar,
+    threads: &crate::loom::Mutex<Vec<std::thread::JoinHandle<()>>>,
+    own: usize,
+    deadline: Option<std::time::Instant>,
+) {
+    let mut count = crate::loom::lock(running);
+    while *count > own {
+        count = match deadline {
+            None => all_exited.wait(count).unwrap_or_else(|e| e.into_inner()),
+            Some(deadline) => {
+                let now = std::time::Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                all_exited
+                    .wait_timeout(count, deadline - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0
+            }
+        };
+    }
+    let all_exited = *count == own;
+    drop(count);
+    let handles = std::mem::take(&mut *crate::loom::lock(threads));
+    if all_exited {
+        let current = std::thread::current().id();
+        for thread in handles {
+            // A runtime dropped from inside one of its own tasks (via a
+            // `spawn_blocking` closure, say) must not join itself.
+            if thread.thread().id() != current {
+                let _ = thread.join();
+            }
+        }
+    }
+}

@@ -52,14 +52,13 @@ use std::cell::Cell;
 use std::future::Future;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::{Duration, Instant};
 
-use crate::loom::{lock, Arc};
+use crate::loom::{lock, Arc, Condvar, Mutex};
 use crate::park::{DriverMetrics, Park};
 use crate::runtime::Handle;
-use crate::scheduler::current_thread;
+use crate::scheduler::{current_thread, wait_for_threads};
 use crate::sync::Event;
 use crate::task::id::Site;
 use crate::task::JoinHandle;
@@ -237,36 +236,13 @@ impl Shared {
         // Dropped from inside one of our own tasks: this shard cannot exit
         // until that task returns, so wait for the others only.
         let own = usize::from(self.current_shard().is_some());
-        let mut running = lock(&self.running);
-        while *running > own {
-            running = match deadline {
-                None => self
-                    .all_exited
-                    .wait(running)
-                    .unwrap_or_else(|e| e.into_inner()),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        break;
-                    }
-                    self.all_exited
-                        .wait_timeout(running, deadline - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0
-                }
-            };
-        }
-        let all_exited = *running == own;
-        drop(running);
-        let threads = std::mem::take(&mut *lock(&self.threads));
-        if all_exited {
-            let current = std::thread::current().id();
-            for thread in threads {
-                if thread.thread().id() != current {
-                    let _ = thread.join();
-                }
-            }
-        }
+        wait_for_threads(
+            &self.running,
+            &self.all_exited,
+            &self.threads,
+            own,
+            deadline,
+        );
         // Shards that exited did this themselves; a stuck one stops taking
         // work now (its queued `Send` tasks are dropped here, its local ones
         // when its thread gets back to its loop).

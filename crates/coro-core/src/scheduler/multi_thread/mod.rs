@@ -54,7 +54,7 @@ use crate::loom::{lock, Arc, AtomicBool, Condvar, Mutex, Ordering};
 use crate::runtime::{Handle, MetricsStore};
 use crate::scheduler::inject::Inject;
 use crate::scheduler::parker::{Driver, Parker};
-use crate::scheduler::{spawn_on, TaskOwner};
+use crate::scheduler::{spawn_on, wait_for_threads, TaskOwner};
 use crate::task::harness::{Locality, Runnable};
 use crate::task::id::Site;
 use crate::task::registry::OwnedTasks;
@@ -230,38 +230,13 @@ impl Shared {
         // until that task returns, so wait for the others only. It exits on
         // its own right after, dropping its queue.
         let own = usize::from(worker::is_worker_of(self));
-        let mut running = lock(&self.running);
-        while *running > own {
-            running = match deadline {
-                None => self
-                    .all_exited
-                    .wait(running)
-                    .unwrap_or_else(|e| e.into_inner()),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        break;
-                    }
-                    self.all_exited
-                        .wait_timeout(running, deadline - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0
-                }
-            };
-        }
-        let all_exited = *running == own;
-        drop(running);
-        let threads = std::mem::take(&mut *lock(&self.threads));
-        if all_exited {
-            let current = std::thread::current().id();
-            for thread in threads {
-                // A runtime dropped from inside one of its own tasks (via a
-                // `spawn_blocking` closure, say) must not join itself.
-                if thread.thread().id() != current {
-                    let _ = thread.join();
-                }
-            }
-        }
+        wait_for_threads(
+            &self.running,
+            &self.all_exited,
+            &self.threads,
+            own,
+            deadline,
+        );
         // Cores of workers that never started.
         drop(std::mem::take(&mut *lock(&self.cores)));
         drop(self.inject.close());
