@@ -56,7 +56,7 @@ pub(crate) fn schedule(task: Runnable, info: ScheduleInfo) {
 /// Polls `task` once on a worker: counts the poll and, with a blocking
 /// watchdog, publishes it in the worker's slot (`runtime/watchdog.rs`).
 /// Every scheduler runs tasks through here.
-#[inline]
+#[inline(always)]
 pub(crate) fn run(task: Runnable, metrics: &WorkerMetrics, watch: Option<&WorkerWatch>) {
     metrics.polls.incr();
     match watch {

@@ -110,7 +110,7 @@ impl Shared {
                 steal,
                 parker: Parker::new(driver.clone()),
             });
-            cores.push(worker::Core::new(index, local));
+            cores.push(worker::Core::new(index, local, config.spin_before_park));
         }
         // Workers take cores by popping; reverse so worker 0 gets core 0.
         cores.reverse();
