@@ -19,6 +19,7 @@
 //! | `smol_mt`     | `async_executor::Executor` run by 2 threads, `async_io::Async`     |
 //! | `smol_local`  | `async_executor::LocalExecutor` on the main thread                 |
 //! | `raw_polling` | no futures: one thread, `polling` + `epoll_wait`, edge-triggered   |
+//! | `raw_busy`    | `raw_polling` whose `epoll_wait` never blocks: the thread never sleeps |
 //! | `raw_uring`   | no futures: one thread, io_uring recv/send (`--features io-uring`) |
 //!
 //! The seven runtimes share one accept loop and one per-connection echo
@@ -48,8 +49,8 @@ use std::time::Duration;
 use async_executor::{Executor, LocalExecutor};
 
 const USAGE: &str = "usage: echo_bench_server --runtime \
-                     coro_mt|coro_tpc|coro_ct|tokio_mt|tokio_ct|smol_mt|smol_local|raw_polling \
-                     [--addr 127.0.0.1:0] [--mode edge|level (raw_polling; edge)] \
+                     coro_mt|coro_tpc|coro_ct|tokio_mt|tokio_ct|smol_mt|smol_local|raw_polling|raw_busy \
+                     [--addr 127.0.0.1:0] [--mode edge|level|busy (raw_polling; edge)] \
                      [--spin-us MICROSECONDS (coro: spin_before_park; the runtime's default)] \
                      [raw_uring (--features io-uring): --mode recv|multishot (recv), --fixed 0|1 (0), \
                      --buffers N (multishot: provided buffers, 4096)]";
@@ -78,13 +79,16 @@ fn main() {
         "smol_mt" => run_smol_mt(addr),
         "smol_local" => LOCAL_EX.with(|ex| async_io::block_on(ex.run(serve(Smol(None), addr)))),
         "raw_polling" => match args.get("mode", String::from("edge")).as_str() {
-            "edge" => raw::serve(addr, true),
-            "level" => raw::serve(addr, false),
+            "edge" => raw::serve(addr, true, false),
+            "level" => raw::serve(addr, false, false),
+            "busy" => raw::serve(addr, true, true),
             _ => {
-                eprintln!("--mode: edge or level\n{USAGE}");
+                eprintln!("--mode: edge, level or busy\n{USAGE}");
                 std::process::exit(2);
             }
         },
+        // `raw_polling --mode busy` under its own name, for the report.
+        "raw_busy" => raw::serve(addr, true, true),
         #[cfg(all(target_os = "linux", feature = "io-uring"))]
         "raw_uring" => raw_uring::serve(addr, raw_uring::Options::from_args(&args)),
         #[cfg(not(all(target_os = "linux", feature = "io-uring")))]
@@ -424,6 +428,10 @@ fn run_smol_mt(addr: SocketAddr) -> io::Result<()> {
 ///
 /// Neither mode re-arms with `epoll_ctl` per event (as one-shot mode must).
 /// The listener is level-triggered in both.
+///
+/// * `--mode busy`: edge-triggered, but `epoll_wait` never blocks, so the
+///   thread never sleeps: the latency floor of any server under this client
+///   (what a spin that never gives up would reach), not a server to run.
 #[cfg(target_os = "linux")]
 mod raw {
     use std::io::{self, Read, Write};
@@ -450,7 +458,12 @@ mod raw {
         buf: Vec<u8>,
     }
 
-    pub fn serve(addr: SocketAddr, edge: bool) -> io::Result<()> {
+    pub fn serve(addr: SocketAddr, edge: bool, busy: bool) -> io::Result<()> {
+        // `busy`: never block in `epoll_wait` (timeout 0): the server's
+        // thread never sleeps, so no round trip waits for it to be woken.
+        // The lowest latency any server design can reach with this client,
+        // at the price of a whole core.
+        let timeout = if busy { 0 } else { -1 };
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let mut server = Server {
@@ -479,7 +492,7 @@ mod raw {
             let epoll_fd = server.poller.as_raw_fd();
             // SAFETY: `events` holds 1024 writable `epoll_event`s; the fd
             // is the poller's, alive while `server` is.
-            let n = unsafe { libc::epoll_wait(epoll_fd, events.as_mut_ptr(), 1024, -1) };
+            let n = unsafe { libc::epoll_wait(epoll_fd, events.as_mut_ptr(), 1024, timeout) };
             if n < 0 {
                 let error = io::Error::last_os_error();
                 if error.kind() == io::ErrorKind::Interrupted {
@@ -616,7 +629,7 @@ mod raw_uring;
 
 #[cfg(not(target_os = "linux"))]
 mod raw {
-    pub fn serve(_addr: std::net::SocketAddr, _edge: bool) -> std::io::Result<()> {
+    pub fn serve(_addr: std::net::SocketAddr, _edge: bool, _busy: bool) -> std::io::Result<()> {
         Err(std::io::Error::other(
             "raw_polling uses epoll_wait: Linux only",
         ))

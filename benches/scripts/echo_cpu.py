@@ -11,7 +11,8 @@ run alternately, medians over the repetitions (docs/benchmarks.md,
     # on the tracepoints, attached to the server over the window)
 
 A VARIANT is `RUNTIME[:OPTION=VALUE,...]`, the options passed on as
-`--OPTION VALUE`. Method, as `bench_report`'s echo rows: one server
+`--OPTION VALUE`, except `bin=PATH`: that server binary instead of
+BIN_DIR's (a before/after pair in one run: `coro_mt coro_mt:bin=/tmp/old`). Method, as `bench_report`'s echo rows: one server
 process per run; `load_client --sync 1` opens every connection and prints
 `ready`; the server's utime and stime (/proc/PID/stat) are read, the
 window runs, the client prints `end`, they are read again. Repetition r
@@ -57,7 +58,10 @@ def run_once(bin_dir, variant, connections, seconds, perf):
     server_cmd = [f"{bin_dir}/echo_bench_server", "--runtime", runtime, "--addr", "127.0.0.1:0"]
     for option in filter(None, options.split(",")):
         name, value = option.split("=")
-        server_cmd += [f"--{name}", value]
+        if name == "bin":  # another build of the server, e.g. before a change
+            server_cmd[0] = value
+        else:
+            server_cmd += [f"--{name}", value]
     server = subprocess.Popen(server_cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         addr = expect(server, "listening on ").split()[-1]

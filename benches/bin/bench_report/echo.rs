@@ -4,8 +4,8 @@
 //! loopback.
 //!
 //! For each repetition, each server runtime in turn (the order rotates by
-//! one every repetition) is started once and then loaded with 1, 500 and
-//! 10_000 connections, one after the other; each connection does closed-loop
+//! one every repetition) is started once and then loaded with 1, 10, 500
+//! and 10_000 connections, one after the other; each connection does closed-loop
 //! round trips of 64 bytes for the window. The client opens its connections,
 //! prints `ready` and waits; the server's CPU time (utime + stime of the whole
 //! process from `/proc/<pid>/stat`, clock ticks divided by
@@ -21,16 +21,19 @@
 //! ~40 µs each way, so the round trip is ~80 µs whatever the server, and
 //! results jump between ~5 µs and ~80 µs with the OS's placement.
 //!
-//! Budget (the report as a whole has ~5 minutes): 8 servers × 3 loads ×
-//! `WINDOW` 2 s × at most `MAX_REPS` 3 repetitions = 144 s of windows; with
-//! the connects (~0.5 s for 10_000), process starts and the build check,
-//! one repetition takes ~50 s, so ~2.6 min by default. Three, not two: the
+//! Budget: 9 servers × 4 loads × `WINDOW` 2 s × at most `MAX_REPS` 3
+//! repetitions = 216 s of windows; with the connects (~0.5 s for 10_000),
+//! process starts and the build check, one repetition takes ~85 s, so
+//! ~4.5 min by default. Three, not two: the
 //! p99 rows move by ±15 % between repetitions for every server, and a
 //! median of three is one repetition, not the mean of two. `--quick`: 1 s
 //! windows, ~25 s per repetition.
 //!
 //! Rows (class by server runtime; `raw_polling`, a single-threaded server
-//! written on `polling` with no futures, is the baseline):
+//! written on `polling` with no futures, is the baseline, and `raw_busy`,
+//! the same server never sleeping in `epoll_wait`, the latency floor: no
+//! server answers one connection of this client faster than a thread that
+//! is always awake):
 //! `tcp_echo_{n} round trips/s`, `tcp_echo_{n} p50 µs`, `tcp_echo_{n} p99 µs`,
 //! `tcp_echo_{n} server CPU µs/round trip`, `tcp_echo_{n} client CPU µs/round
 //! trip` (the load client's, not ranked: with the server's it is what the
@@ -50,7 +53,7 @@ use crate::proc::{build_bins, Proc, Server};
 use crate::table::{self, Class, Metric, Row};
 
 /// Server runtimes (`echo_bench_server --runtime`) and their classes.
-const SERVERS: [(&str, Class); 8] = [
+const SERVERS: [(&str, Class); 9] = [
     ("coro_mt", Class::MultiThread),
     ("coro_tpc", Class::MultiThread),
     ("tokio_mt", Class::MultiThread),
@@ -59,9 +62,10 @@ const SERVERS: [(&str, Class); 8] = [
     ("tokio_ct", Class::CurrentThread),
     ("smol_local", Class::CurrentThread),
     ("raw_polling", Class::Baseline),
+    ("raw_busy", Class::Baseline),
 ];
 /// Concurrent connections of each load.
-const CONNECTIONS: [usize; 3] = [1, 500, 10_000];
+const CONNECTIONS: [usize; 4] = [1, 10, 500, 10_000];
 /// The load window, and in `--quick` mode.
 const WINDOW: f64 = 2.0;
 const QUICK_WINDOW: f64 = 1.0;
