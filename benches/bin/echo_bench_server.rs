@@ -50,7 +50,7 @@ use async_executor::{Executor, LocalExecutor};
 
 const USAGE: &str = "usage: echo_bench_server --runtime \
                      coro_mt|coro_tpc|coro_ct|tokio_mt|tokio_ct|smol_mt|smol_local|raw_polling|raw_busy \
-                     [--addr 127.0.0.1:0] [--mode edge|level|busy (raw_polling; edge)] \
+                     [--addr 127.0.0.1:0] [--mode edge|level (raw_polling; edge)] \
                      [--spin-us MICROSECONDS (coro: spin_before_park; the runtime's default)] \
                      [raw_uring (--features io-uring): --mode recv|multishot (recv), --fixed 0|1 (0), \
                      --buffers N (multishot: provided buffers, 4096)]";
@@ -81,13 +81,11 @@ fn main() {
         "raw_polling" => match args.get("mode", String::from("edge")).as_str() {
             "edge" => raw::serve(addr, true, false),
             "level" => raw::serve(addr, false, false),
-            "busy" => raw::serve(addr, true, true),
             _ => {
-                eprintln!("--mode: edge, level or busy\n{USAGE}");
+                eprintln!("--mode: edge or level\n{USAGE}");
                 std::process::exit(2);
             }
         },
-        // `raw_polling --mode busy` under its own name, for the report.
         "raw_busy" => raw::serve(addr, true, true),
         #[cfg(all(target_os = "linux", feature = "io-uring"))]
         "raw_uring" => raw_uring::serve(addr, raw_uring::Options::from_args(&args)),
@@ -429,9 +427,9 @@ fn run_smol_mt(addr: SocketAddr) -> io::Result<()> {
 /// Neither mode re-arms with `epoll_ctl` per event (as one-shot mode must).
 /// The listener is level-triggered in both.
 ///
-/// * `--mode busy`: edge-triggered, but `epoll_wait` never blocks, so the
-///   thread never sleeps: the latency floor of any server under this client
-///   (what a spin that never gives up would reach), not a server to run.
+/// `raw_busy` is the edge-triggered server whose `epoll_wait` never blocks,
+/// so its thread never sleeps: the latency floor of any server under this
+/// client (what a spin that never gives up would reach), not a server to run.
 #[cfg(target_os = "linux")]
 mod raw {
     use std::io::{self, Read, Write};

@@ -187,7 +187,8 @@ impl Context {
             // One call site of `run_task`, and the search for work out of
             // line: the compiler then inlines the whole hot path (next task,
             // poll, LIFO follow-ups) into this loop. With three call sites
-            // it did not, which cost ~40 % more instructions per `yield_now`.
+            // it did not: 488 instead of 420 instructions per `yield_now`
+            // (callgrind, 2 workers, 1,000 tasks).
             let task = match self.next_task(&mut core) {
                 Some(task) => Some(task),
                 None => {
