@@ -45,7 +45,7 @@ use crate::runtime::watchdog::WorkerWatch;
 use crate::runtime::{context, Handle, MetricsStore};
 use crate::scheduler::inject::{release_spare, Inject};
 use crate::scheduler::parker::{Driver, Parker};
-use crate::scheduler::spin::Spinner;
+use crate::scheduler::spin::{Pause, Spinner};
 use crate::scheduler::{self, spawn_on, TaskOwner};
 use crate::task::harness::{cancel, Locality, Runnable};
 use crate::task::id::Site;
@@ -346,7 +346,7 @@ fn run_with_core<F: Future>(
     // non-blocking driver poll, so that neither a self-waking main future
     // nor a stream of tasks can keep I/O and timers from being dispatched.
     let mut until_driver = config.event_interval;
-    let mut spinner = Spinner::new(config.spin_before_park);
+    let mut spinner = Spinner::new(config.spin_before_park, Pause::Hints);
     coop::with_budget(|| loop {
         if main_waker.woken.swap(false, Ordering::AcqRel) {
             coop::reset_budget();

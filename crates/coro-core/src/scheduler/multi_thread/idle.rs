@@ -169,6 +169,12 @@ impl Idle {
         num_unparked(self.state.load(Ordering::SeqCst)) == 0
     }
 
+    /// Whether every worker but the caller (which is unparked) is parked:
+    /// the multi-thread spinner's condition (`scheduler/spin.rs`).
+    pub(crate) fn others_parked(&self) -> bool {
+        num_unparked(self.state.load(Ordering::SeqCst)) <= 1
+    }
+
     pub(crate) fn is_parked(&self, worker: usize) -> bool {
         lock(&self.sleepers).contains(&worker)
     }
@@ -203,6 +209,18 @@ mod tests {
         assert!(!idle.transition_worker_to_searching());
         assert!(!idle.transition_worker_from_searching());
         assert!(idle.transition_worker_from_searching());
+    }
+
+    #[test]
+    fn others_parked_only_when_the_caller_is_the_last_awake() {
+        let idle = Idle::new(3);
+        assert!(!idle.others_parked(), "all three awake");
+        idle.transition_worker_to_parked(0, false);
+        assert!(!idle.others_parked(), "two awake");
+        idle.transition_worker_to_parked(1, false);
+        assert!(idle.others_parked(), "only the caller (2) is awake");
+        let woken = idle.worker_to_notify().expect("two sleep");
+        assert!(!idle.others_parked(), "worker {woken} was woken");
     }
 
     #[test]

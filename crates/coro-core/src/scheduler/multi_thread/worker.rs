@@ -17,7 +17,7 @@ use crate::runtime::watchdog::WorkerWatch;
 use crate::runtime::{context, Handle};
 use crate::scheduler;
 use crate::scheduler::multi_thread::{queue, Shared};
-use crate::scheduler::spin::Spinner;
+use crate::scheduler::spin::{Pause, Spinner};
 use crate::task::harness::Runnable;
 use crate::task::stats;
 
@@ -55,7 +55,7 @@ impl Core {
             is_searching: false,
             rand: FastRand::new(index as u64 + 1),
             refill: Vec::new(),
-            spinner: Spinner::new(spin),
+            spinner: Spinner::new(spin, Pause::HintsThenYield),
         }
     }
 
@@ -355,6 +355,12 @@ impl Context {
     /// nobody: the spinner takes it.
     fn spin(&self, core: Box<Core>) -> (Box<Core>, Option<Runnable>) {
         let shared = &*self.shared;
+        if !shared.idle.others_parked() {
+            // Another worker is awake and will poll the driver: spinning
+            // beside it would only take a CPU from the threads feeding us
+            // (`spin.rs`, "Who spins").
+            return (core, None);
+        }
         let mut spinner = core.spinner;
         let mut slot = Some(core);
         let driver = shared.remotes[self.index].parker.driver();
