@@ -9,6 +9,7 @@ use crate::runtime::{Handle, HandleInner, Runtime, Scheduler};
 use crate::scheduler::parker::Driver;
 use crate::scheduler::{current_thread, multi_thread, thread_per_core};
 use std::any::Any;
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 /// A driver, and the same object as `Any` (for `Handle::park_as`).
@@ -326,13 +327,19 @@ impl Builder {
     }
 
     /// The configuration of one current-thread scheduler: the whole
-    /// runtime, or the shard `worker_index` of a thread-per-core one.
-    fn current_thread_config(&self, worker_index: usize) -> current_thread::Config {
+    /// runtime (`shards_awake` `None`), or the shard `worker_index` of a
+    /// thread-per-core one.
+    fn current_thread_config(
+        &self,
+        worker_index: usize,
+        shards_awake: Option<Arc<AtomicUsize>>,
+    ) -> current_thread::Config {
         current_thread::Config {
             event_interval: self.event_interval,
             global_queue_interval: self.global_queue_interval,
             worker_index,
             spin_before_park: self.spin_before_park,
+            shards_awake,
         }
     }
 
@@ -359,11 +366,13 @@ impl Builder {
             ));
         }
         let mut shards = Vec::with_capacity(count);
+        // Every shard starts awake; each counts itself out while it sleeps.
+        let awake = Arc::new(AtomicUsize::new(count));
         for index in 0..count {
             let (park, park_any) = self.make_park()?;
             let scheduler = current_thread::Shared::new(
                 Driver::new(park.clone()),
-                self.current_thread_config(index),
+                self.current_thread_config(index, Some(awake.clone())),
             );
             shards.push(thread_per_core::Shard::new(scheduler, park, park_any));
         }
@@ -465,7 +474,7 @@ impl Builder {
                 let (park, park_any) = self.make_park()?;
                 let scheduler = Scheduler::CurrentThread(current_thread::Shared::new(
                     Driver::new(park.clone()),
-                    self.current_thread_config(0),
+                    self.current_thread_config(0, None),
                 ));
                 (scheduler, (park, park_any))
             }

@@ -64,6 +64,11 @@ pub(crate) struct Config {
     pub(crate) worker_index: usize,
     /// How long the thread looks for work before it parks (`spin.rs`).
     pub(crate) spin_before_park: Duration,
+    /// For a shard of a thread-per-core runtime: how many of its shards
+    /// are awake (not parked), shared by all of them. A shard spins only
+    /// while it is the last one awake, as a multi-thread worker does
+    /// (`spin.rs`, "Who spins"). `None` for a current-thread runtime.
+    pub(crate) shards_awake: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 pub(crate) struct Shared {
@@ -346,7 +351,14 @@ fn run_with_core<F: Future>(
     // non-blocking driver poll, so that neither a self-waking main future
     // nor a stream of tasks can keep I/O and timers from being dispatched.
     let mut until_driver = config.event_interval;
-    let mut spinner = Spinner::new(config.spin_before_park, Pause::Hints);
+    let shards_awake = config.shards_awake.as_deref();
+    // A shard yields between looks like the multi-thread spinner; the
+    // thread of a current-thread runtime does not (`spin.rs`).
+    let pause = match shards_awake {
+        Some(_) => Pause::HintsThenYield,
+        None => Pause::Hints,
+    };
+    let mut spinner = Spinner::new(config.spin_before_park, pause);
     coop::with_budget(|| loop {
         if main_waker.woken.swap(false, Ordering::AcqRel) {
             coop::reset_budget();
@@ -375,11 +387,17 @@ fn run_with_core<F: Future>(
                     || main_waker.woken.load(Ordering::Acquire)
             };
             // Before sleeping, look again for a short while: the driver
-            // without blocking, then the queues (`spin.rs`).
-            let found = spinner.spin(shared.parker.driver(), || {
-                shared.parker.driver().poll_now();
-                Ok(has_work().then_some(()))
-            });
+            // without blocking, then the queues (`spin.rs`); a shard only
+            // if every other shard sleeps.
+            let last_awake = shards_awake.is_none_or(|awake| awake.load(Ordering::SeqCst) <= 1);
+            let found = last_awake
+                .then(|| {
+                    spinner.spin(shared.parker.driver(), || {
+                        shared.parker.driver().poll_now();
+                        Ok(has_work().then_some(()))
+                    })
+                })
+                .flatten();
             if found.is_some() {
                 until_driver = config.event_interval;
                 continue;
@@ -390,10 +408,16 @@ fn run_with_core<F: Future>(
                     && !main_waker.woken.load(Ordering::Acquire)
                     && !handle.inner.blocking.is_busy()
             };
+            if let Some(awake) = shards_awake {
+                awake.fetch_sub(1, Ordering::SeqCst);
+            }
             if shared.parker.driver().wants_idle() && idle() {
                 shared.parker.park_idle(&idle);
             } else {
                 shared.parker.park(None);
+            }
+            if let Some(awake) = shards_awake {
+                awake.fetch_add(1, Ordering::SeqCst);
             }
             stats::refresh_clock();
             until_driver = config.event_interval;

@@ -39,18 +39,20 @@
 //! `benches/scripts/echo_cpu.py` (`docs/benchmarks.md`, "Spinning before
 //! parking"):
 //!
-//! * A multi-thread worker spins only while every other worker is parked:
+//! * A multi-thread worker, or a thread-per-core shard, spins only while
+//!   every other worker (shard) is parked:
 //!   a worker that is still running tasks will poll the driver itself, so
 //!   a second thread spinning beside it only takes CPU from the threads
 //!   that feed it. (Ten echo connections on two vCPUs: p99 1.6 ms with
-//!   both workers spinning, 0.2-0.4 ms with this rule, as without a spin.)
+//!   both workers spinning, 0.2-0.4 ms with this rule, as without a spin;
+//!   two shards: 1.5 ms → 0.5 ms, and 1.5× the round trips.)
 //! * Its pause between looks ends with [`std::thread::yield_now`]
 //!   ([`Pause::HintsThenYield`]): the spinner is the only runtime thread
 //!   awake, so any other runnable thread on its CPU is someone else's
 //!   (often the client it waits for), and yielding lets it run now rather
 //!   than on another vCPU that must first be woken. (One connection: p50
-//!   25 → 22 µs, server CPU per round trip 35 → 23 µs.) The
-//!   current-thread scheduler keeps the hints only ([`Pause::Hints`]):
+//!   25 → 22 µs, server CPU per round trip 35 → 23 µs.) A shard yields
+//!   too. A current-thread runtime keeps the hints only ([`Pause::Hints`]):
 //!   its one thread yielding while it still had connections to serve gave
 //!   them up to the clients' threads (ten connections: p50 26 → 95 µs).
 //!
