@@ -16,10 +16,19 @@
 //!   The woken worker starts out searching, which suppresses further wakes
 //!   until it finds work.
 //! * A searcher that finds work stops searching; if it was the *last*
-//!   searcher it wakes another worker (`transition_worker_from_searching`
-//!   returns `true`), because the work it found may have come in a batch.
-//!   This chain wakes workers one by one, as fast as there is work for them,
-//!   without a thundering herd.
+//!   searcher (`transition_worker_from_searching` returns `true`) and more
+//!   work is visible (its own queue, another's, the injection queue), it
+//!   wakes another worker: the work it found may have come in a batch. This
+//!   chain wakes workers one by one, as fast as there is work for them,
+//!   without a thundering herd. It does not wake one for nothing: a worker
+//!   that finds a single task (one connection's next request, say) would
+//!   otherwise wake a sleeper on every round trip, a futex call on its own
+//!   critical path for a worker that finds nothing and parks again (one
+//!   echo connection: p50 24 → 21 µs, p99 56 → 27 µs, server CPU per
+//!   round trip 24.2 → 21.2 µs). Pushes it did not see are still safe:
+//!   their pushers skipped the wake only because it was searching, and it
+//!   re-checks the queues after its counter update, behind a fence that
+//!   pairs with theirs.
 //!
 //! # Invariant (no lost wake-ups)
 //!

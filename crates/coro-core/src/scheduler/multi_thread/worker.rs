@@ -298,10 +298,15 @@ impl Context {
         core.spinner.arm();
         if core.is_searching {
             core.is_searching = false;
-            // The last searcher found work: there may be more, so hand the
-            // search on to a sleeping worker.
+            // The last searcher found work: if more is visible, hand the
+            // search on to a sleeping worker (`idle.rs`). Pushers skipped
+            // waking anyone while we searched; the fence, after our counter
+            // update, pairs with theirs so that we see what they pushed.
             if shared.idle.transition_worker_from_searching() {
-                shared.notify_parked();
+                crate::loom::fence(crate::loom::Ordering::SeqCst);
+                if shared.has_visible_work() {
+                    shared.notify_parked();
+                }
             }
         }
         let metrics = shared.metrics.worker(core.index);
