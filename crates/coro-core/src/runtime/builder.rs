@@ -240,12 +240,13 @@ impl Builder {
     /// request arriving right after the previous answer would otherwise
     /// wait. Spinning trades some CPU for that: a worker spins only right
     /// after it ran a task (never twice in a row without work in between),
-    /// so an idle program still uses no CPU; on the multi-thread runtime
-    /// only the last worker awake spins, and it yields its CPU between
-    /// looks to any other thread that wants it. `Duration::ZERO` turns it off
-    /// (every worker sleeps as soon as it finds nothing), which suits
-    /// machines shared with other busy programs. Applies to both flavors:
-    /// the current-thread runtime's thread is its one worker.
+    /// so an idle program still uses no CPU; on the multi-thread and
+    /// thread-per-core runtimes only the last worker (shard) awake spins,
+    /// and it yields its CPU between looks to any other thread that wants
+    /// it. `Duration::ZERO` turns it off (every worker sleeps as soon as it
+    /// finds nothing), which suits machines shared with other busy
+    /// programs. Applies to every flavor: the current-thread runtime's
+    /// thread is its one worker.
     ///
     /// # Examples
     ///

@@ -56,6 +56,8 @@
 //!   its one thread yielding while it still had connections to serve gave
 //!   them up to the clients' threads (ten connections: p50 26 → 95 µs).
 //!
+//! [`Builder::spin_before_park`]: crate::runtime::Builder::spin_before_park
+
 use std::time::{Duration, Instant};
 
 use crate::scheduler::parker::Driver;
