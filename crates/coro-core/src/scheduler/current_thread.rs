@@ -216,7 +216,7 @@ fn owner_of(task: &Runnable) -> &Shared {
         .expect("scheduled on a current-thread runtime it does not belong to")
 }
 
-/// Queues `task` (see [`scheduler::schedule`](crate::scheduler::schedule)):
+/// Queues `task` (see [`scheduler::schedule`]):
 /// on this thread's local queue when this thread runs the scheduler, else
 /// on the injection queue with a wake-up.
 pub(crate) fn schedule(task: Runnable) {

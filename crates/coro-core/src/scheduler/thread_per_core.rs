@@ -13,7 +13,7 @@
 //! file only starts the shard threads, routes spawns, and stops them.
 //!
 //! Every shard's `Shared` has its own [`Parker`](super::parker::Parker) and
-//! [`Driver`]: no lock, queue, poller or timer store is shared between
+//! [`Driver`](super::parker::Driver): no lock, queue, poller or timer store is shared between
 //! shards. What shards do share is the runtime around them (one `Handle`,
 //! one blocking pool, one watchdog with a slot per shard); the shard's
 //! `Config::worker_index` is its slot.

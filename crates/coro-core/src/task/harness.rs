@@ -44,7 +44,7 @@ pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
 /// captures anything (an `Arc` of the scheduler, say) it must clone and drop
 /// a waker around every call, two atomic read-modify-writes per wake-up, to
 /// keep the captured state alive. Storing the scheduler here instead lets
-/// [`schedule`](crate::scheduler::schedule) be a plain `fn` that reads it
+/// [`schedule`] be a plain `fn` that reads it
 /// from the `Runnable`.
 pub(crate) struct TaskMeta {
     /// The scheduler that runs the task; also keeps it alive.

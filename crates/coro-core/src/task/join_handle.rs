@@ -73,7 +73,7 @@ impl<T> JoinHandle<T> {
     }
 
     /// The task's [`Id`](crate::task::Id), the same one
-    /// [`task::id()`](crate::task::id) returns inside it.
+    /// [`task::id()`](fn@crate::task::id) returns inside it.
     ///
     /// # Examples
     ///

@@ -12,8 +12,8 @@
 //! * [`JoinHandle`]: await the output, [`abort`](JoinHandle::abort), or drop
 //!   it to detach the task;
 //! * [`JoinSet`] and [`join_all`]: many tasks at once;
-//! * [`yield_now`]: let the other tasks run;
-//! * [`Builder`]: spawn a named task; [`Id`], [`id`]: who a task is.
+//! * [`yield_now`](fn@yield_now): let the other tasks run;
+//! * [`Builder`]: spawn a named task; [`Id`], [`id`](fn@id): who a task is.
 //!
 //! Internals: `harness` wraps every future (panics, abort, registration),
 //! `registry` lets shutdown reach idle tasks.

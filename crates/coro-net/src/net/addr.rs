@@ -48,7 +48,7 @@ pub trait ToSocketAddrs: sealed::Sealed {}
 pub(crate) mod sealed {
     use super::*;
 
-    /// The resolution behind [`ToSocketAddrs`](super::ToSocketAddrs).
+    /// The resolution behind [`ToSocketAddrs`].
     pub trait Sealed {
         /// What resolving `self` takes.
         #[doc(hidden)]

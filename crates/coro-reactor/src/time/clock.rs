@@ -2,7 +2,7 @@
 //!
 //! Every timer of a reactor lives on its clock's timeline. Until someone
 //! pauses it the clock *is* `std::time::Instant::now()`. Paused, it stands
-//! still: `now()` returns the same instant until [`Clock::advance`] moves
+//! still: `now()` returns the same instant until [`Clock::advance_to`] moves
 //! it forward or the reactor, finding its whole runtime idle, jumps it to
 //! the next timer's deadline (`Reactor::park_idle`). Resumed, it runs at
 //! real speed again from where it stood, so virtual time never goes back.
@@ -11,7 +11,7 @@
 //! now = `base_virtual + (real_now - base_real)`; paused, now =
 //! `base_virtual`. A clock that was never paused skips all of that: one
 //! relaxed load of `ever_paused`, then `Instant::now()`. The process-wide
-//! [`ANY_PAUSED`] does the same for [`now`], which must first find the
+//! [`ANY_PAUSED`] does the same for [`now`](super::now), which must first find the
 //! current runtime's reactor: programs that never pause pay nothing.
 //!
 //! Pausing rounds the virtual instant *up* to the timer wheel's next
