@@ -390,14 +390,14 @@ fn run_with_core<F: Future>(
             // without blocking, then the queues (`spin.rs`); a shard only
             // if every other shard sleeps.
             let last_awake = shards_awake.is_none_or(|awake| awake.load(Ordering::SeqCst) <= 1);
-            let found = last_awake
-                .then(|| {
-                    spinner.spin(shared.parker.driver(), || {
-                        shared.parker.driver().poll_now();
-                        Ok(has_work().then_some(()))
-                    })
+            let found = if last_awake {
+                spinner.spin(shared.parker.driver(), || {
+                    shared.parker.driver().poll_now();
+                    Ok(has_work().then_some(()))
                 })
-                .flatten();
+            } else {
+                None
+            };
             if found.is_some() {
                 until_driver = config.event_interval;
                 continue;
